@@ -1,0 +1,5 @@
+"""``python -m forcefit`` runs the ``forcefit`` command line."""
+
+from .cli.main import main
+
+raise SystemExit(main())

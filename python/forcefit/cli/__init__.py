@@ -1,0 +1,1 @@
+"""Command-line tools. Each is a thin layer over the library; see ``forcefit --help``."""

@@ -1,0 +1,11 @@
+// One registration function per concept; module.cpp calls each. A new kernel family adds a
+// bind_<name>.cpp file and one line in each of the two lists below.
+#pragma once
+
+#include <pybind11/pybind11.h>
+
+namespace forcefit::python {
+
+void bind_build_info(pybind11::module_& m);
+
+}  // namespace forcefit::python

@@ -7,6 +7,7 @@ A subclass supplies four hooks:
     ``compute_batch(batch, energy=True, forces=True, stress=False, param_derivs=False)``
         energies/forces/stress (and derivatives with respect to every model parameter) for a
         ``forcefit.models.batch.NeighborBatch``; see PHYSICS_CONTRACT / ``BatchResult``.
+and may override ``create_batch(configs)`` (default: one NeighborBatch over all configurations).
 
 Two parameter spaces (KLIFF's convention):
     ``model_params``              original space, what the kernels use;
@@ -79,6 +80,15 @@ class Model:
     def init_supported_species(self) -> Dict[str, int]:
         """Return ``{chemical symbol: integer code}``."""
         raise NotImplementedError(f"{type(self).__name__} does not implement init_supported_species")
+
+    def create_batch(self, configs: Sequence[Any]):
+        """Prepare the per-dataset data ``compute_batch`` needs: by default one
+        ``forcefit.models.batch.NeighborBatch`` over all ``configs`` with this model's species map
+        and influence distance. Models that build their own neighbor data (KIM) override it."""
+        from .batch import NeighborBatch  # the kernels' module; imported when first needed
+
+        return NeighborBatch.from_configs(list(configs), self.get_supported_species(),
+                                          float(self.get_influence_distance()))
 
     def compute_batch(self, batch, energy: bool = True, forces: bool = True, stress: bool = False,
                       param_derivs: bool = False):

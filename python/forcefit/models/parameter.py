@@ -26,6 +26,7 @@ outside its bounds, bounds on a fixed component, text that is not a number) rais
 
 from __future__ import annotations
 
+import logging
 import math
 import sys
 import warnings
@@ -38,6 +39,7 @@ import numpy as np
 from ..errors import InputError
 
 Bound = Optional[float]
+logger = logging.getLogger(__name__)
 
 
 class ParameterError(InputError):
@@ -296,7 +298,7 @@ class OptimizingParameters:
             raise ParameterError(
                 f"parameter `{name}` has {len(param)} component(s), got settings for {len(settings)}")
         if name in self._params:
-            warnings.warn(f"parameter `{name}` already set to optimize; its settings are replaced", stacklevel=3)
+            logger.info("parameter `%s` already set to optimize; its settings are replaced", name)
 
         # Parse everything first so that a bad line leaves the parameter unchanged.
         parsed = [_parse_component(name, j, row, param[j]) for j, row in enumerate(settings)]

@@ -1,0 +1,112 @@
+// Potential::compute(): batch validation, zeroing, threads over configurations, stress scaling.
+#include "forcefit/potential.hpp"
+
+#include <algorithm>
+#include <cmath>
+#include <limits>
+#include <sstream>
+
+#include "forcefit/error.hpp"
+
+namespace forcefit {
+
+Potential::Potential(int n_species) : n_species_(n_species) {
+    if (n_species < 1) {
+        throw InputError("a potential needs at least one species, got " + std::to_string(n_species));
+    }
+}
+
+std::size_t Potential::num_params() const {
+    std::size_t n = 0;
+    for (const auto& block : parameter_blocks()) n += block.size;
+    return n;
+}
+
+void Potential::check_params(const double* params) const {
+    for (std::size_t k = 0; k < num_params(); ++k) {
+        if (!std::isfinite(params[k])) {
+            throw InputError("parameter component " + std::to_string(k) + " is not finite");
+        }
+    }
+}
+
+void Potential::validate(const BatchView& b, const double* params) const {
+    if (b.n_configs < 0 || b.n_atoms < 0 || b.n_pairs < 0) throw InputError("batch sizes must be non-negative");
+    if (b.n_configs > 0 && (!b.atom_offset || !b.volume)) throw InputError("batch arrays missing");
+    if (b.n_atoms > 0 && (!b.species || !b.first)) throw InputError("batch arrays missing");
+    if (b.n_pairs > 0 && (!b.neigh || !b.rij)) throw InputError("batch arrays missing");
+    if (b.n_configs > 0 && (b.atom_offset[0] != 0 || b.atom_offset[b.n_configs] != b.n_atoms)) {
+        throw InputError("atom_offset must start at 0 and end at n_atoms");
+    }
+    if (b.n_atoms > 0 && (b.first[0] != 0 || b.first[b.n_atoms] != b.n_pairs)) {
+        throw InputError("first must start at 0 and end at n_pairs");
+    }
+    check_params(params);
+    const double needed = influence_distance(params);
+    if (b.n_pairs > 0 && needed > b.cutoff) {
+        std::ostringstream msg;
+        msg << "the neighbor lists were built with cutoff " << b.cutoff
+            << " Å but the parameters need " << needed << " Å: rebuild the batch with a larger cutoff";
+        throw InputError(msg.str());
+    }
+    for (std::int64_t c = 0; c < b.n_configs; ++c) {
+        const std::int64_t a0 = b.atom_offset[c], a1 = b.atom_offset[c + 1];
+        if (a1 < a0) throw InputError("atom_offset must be non-decreasing (configuration " + std::to_string(c) + ")");
+        for (std::int64_t i = a0; i < a1; ++i) {
+            if (b.species[i] < 0 || b.species[i] >= n_species_) {
+                throw InputError("atom " + std::to_string(i) + " has species index " + std::to_string(b.species[i]) +
+                                 ", the potential has " + std::to_string(n_species_) + " species");
+            }
+            if (b.first[i + 1] < b.first[i]) throw InputError("first must be non-decreasing");
+            for (std::int64_t p = b.first[i]; p < b.first[i + 1]; ++p) {
+                if (b.neigh[p] < a0 || b.neigh[p] >= a1) {
+                    throw InputError("pair " + std::to_string(p) + " of atom " + std::to_string(i) +
+                                     " points at atom " + std::to_string(b.neigh[p]) + " outside its configuration");
+                }
+            }
+        }
+    }
+}
+
+void Potential::compute(const BatchView& b, const double* params, const Outputs& out) const {
+    validate(b, params);
+    const std::size_t np = num_params();
+    const std::size_t C = static_cast<std::size_t>(b.n_configs);
+    const std::size_t N = static_cast<std::size_t>(b.n_atoms);
+    if (out.energy) std::fill(out.energy, out.energy + C, 0.0);
+    if (out.atom_energy) std::fill(out.atom_energy, out.atom_energy + N, 0.0);
+    if (out.forces) std::fill(out.forces, out.forces + 3 * N, 0.0);
+    if (out.stress) std::fill(out.stress, out.stress + 6 * C, 0.0);
+    if (out.denergy) std::fill(out.denergy, out.denergy + C * np, 0.0);
+    if (out.dforces) std::fill(out.dforces, out.dforces + 3 * N * np, 0.0);
+    if (out.dstress) std::fill(out.dstress, out.dstress + 6 * C * np, 0.0);
+
+    // Errors inside the parallel region cannot propagate as exceptions; keep the first message.
+    std::string failure;
+    const std::int64_t n_configs = b.n_configs;
+#pragma omp parallel for schedule(dynamic, 4)
+    for (std::int64_t c = 0; c < n_configs; ++c) {
+        try {
+            compute_config(b, c, params, out);
+        } catch (const std::exception& e) {
+#pragma omp critical(forcefit_potential_failure)
+            if (failure.empty()) failure = e.what();
+        }
+    }
+    if (!failure.empty()) throw InputError(failure);
+
+    const double nan = std::numeric_limits<double>::quiet_NaN();
+    for (std::size_t c = 0; c < C; ++c) {
+        const double v = b.volume[c];
+        const double scale = v > 0.0 ? 1.0 / v : nan;
+        if (out.stress) {
+            for (int k = 0; k < 6; ++k) out.stress[6 * c + k] = v > 0.0 ? out.stress[6 * c + k] * scale : nan;
+        }
+        if (out.dstress) {
+            double* row = out.dstress + 6 * c * np;
+            for (std::size_t k = 0; k < 6 * np; ++k) row[k] = v > 0.0 ? row[k] * scale : nan;
+        }
+    }
+}
+
+}  // namespace forcefit

@@ -1,0 +1,132 @@
+// Bindings of the physics potentials (forcefit/potential.hpp): one Python class per potential,
+// all sharing `compute(...)`, which takes the flat batch arrays of
+// forcefit.models.batch.NeighborBatch and returns a dict of numpy arrays.
+#include <pybind11/numpy.h>
+#include <pybind11/stl.h>
+
+#include <string>
+
+#include "bindings.hpp"
+#include "forcefit/edip.hpp"
+#include "forcefit/error.hpp"
+#include "forcefit/lj.hpp"
+#include "forcefit/potential.hpp"
+#include "forcefit/sw.hpp"
+
+namespace py = pybind11;
+
+namespace {
+
+template <class T>
+using carray = py::array_t<T, py::array::c_style | py::array::forcecast>;
+
+void check_shape(const py::array& arr, const char* name, std::initializer_list<py::ssize_t> shape) {
+    bool ok = arr.ndim() == static_cast<py::ssize_t>(shape.size());
+    std::size_t k = 0;
+    for (auto s : shape) {
+        if (ok && arr.shape(k) != s) ok = false;
+        ++k;
+    }
+    if (!ok) {
+        std::string want = "(";
+        k = 0;
+        for (auto s : shape) want += (k++ ? ", " : "") + std::to_string(s);
+        want += shape.size() == 1 ? ",)" : ")";
+        std::string got = "(";
+        for (py::ssize_t d = 0; d < arr.ndim(); ++d) got += (d ? ", " : "") + std::to_string(arr.shape(d));
+        got += arr.ndim() == 1 ? ",)" : ")";
+        throw forcefit::InputError(std::string(name) + " must have shape " + want + ", got " + got);
+    }
+}
+
+py::dict compute(const forcefit::Potential& pot, const carray<std::int64_t>& atom_offset,
+                 const carray<std::int32_t>& species, const carray<std::int64_t>& first,
+                 const carray<std::int32_t>& neigh, const carray<double>& rij, const carray<double>& volume,
+                 double cutoff, const carray<double>& params, bool energy, bool forces, bool stress,
+                 bool param_derivs) {
+    if (atom_offset.ndim() != 1 || atom_offset.shape(0) < 1) {
+        throw forcefit::InputError("atom_offset must be a 1-D array of length n_configs + 1");
+    }
+    const py::ssize_t C = atom_offset.shape(0) - 1;
+    const py::ssize_t N = species.ndim() == 1 ? species.shape(0) : -1;
+    const py::ssize_t P = neigh.ndim() == 1 ? neigh.shape(0) : -1;
+    const py::ssize_t np = static_cast<py::ssize_t>(pot.num_params());
+    check_shape(species, "species", {N});
+    check_shape(first, "first", {N + 1});
+    check_shape(neigh, "neigh", {P});
+    check_shape(rij, "rij", {P, 3});
+    check_shape(volume, "volume", {C});
+    check_shape(params, "params", {np});
+
+    forcefit::BatchView b;
+    b.n_configs = C;
+    b.n_atoms = N;
+    b.n_pairs = P;
+    b.cutoff = cutoff;
+    b.atom_offset = atom_offset.data();
+    b.species = species.data();
+    b.first = first.data();
+    b.neigh = neigh.data();
+    b.rij = rij.data();
+    b.volume = volume.data();
+
+    py::dict result;
+    forcefit::Outputs out;
+    auto make = [&](const char* key, std::vector<py::ssize_t> shape) {
+        py::array_t<double> arr(shape);
+        result[key] = arr;
+        return arr.mutable_data();
+    };
+    if (energy) {
+        out.energy = make("energy", {C});
+        out.atom_energy = make("atom_energy", {N});
+    }
+    if (forces) out.forces = make("forces", {N, 3});
+    if (stress) out.stress = make("stress", {C, 6});
+    if (param_derivs) {
+        if (energy) out.denergy = make("denergy", {C, np});
+        if (forces) out.dforces = make("dforces", {N, 3, np});
+        if (stress) out.dstress = make("dstress", {C, 6, np});
+    }
+    {
+        py::gil_scoped_release release;
+        pot.compute(b, params.data(), out);
+    }
+    return result;
+}
+
+std::vector<std::pair<std::string, std::size_t>> blocks(const forcefit::Potential& pot) {
+    std::vector<std::pair<std::string, std::size_t>> r;
+    for (const auto& bl : pot.parameter_blocks()) r.emplace_back(bl.name, bl.size);
+    return r;
+}
+
+}  // namespace
+
+void forcefit::python::bind_potentials(py::module_& m) {
+    py::class_<forcefit::Potential>(m, "Potential",
+                                    "Common interface of the physics potentials (energies eV, lengths Å).")
+        .def_property_readonly("num_species", &forcefit::Potential::num_species)
+        .def_property_readonly("num_params", &forcefit::Potential::num_params)
+        .def("parameter_blocks", &blocks, "[(name, size), ...] layout of the flat parameter vector.")
+        .def(
+            "influence_distance",
+            [](const forcefit::Potential& pot, const carray<double>& params) {
+                check_shape(params, "params", {static_cast<py::ssize_t>(pot.num_params())});
+                return pot.influence_distance(params.data());
+            },
+            py::arg("params"), "Largest interaction distance (Å) for these parameters.")
+        .def("compute", &compute, py::arg("atom_offset"), py::arg("species"), py::arg("first"), py::arg("neigh"),
+             py::arg("rij"), py::arg("volume"), py::arg("cutoff"), py::arg("params"), py::arg("energy") = true,
+             py::arg("forces") = true, py::arg("stress") = false, py::arg("param_derivs") = false,
+             "Energies [C] and atom_energy [N] (eV), forces [N,3] (eV/Å), stress [C,6] (eV/Å^3, ASE sign, "
+             "Voigt xx yy zz yz xz xy, NaN for volume 0) and, with param_derivs, denergy [C,P], "
+             "dforces [N,3,P], dstress [C,6,P]. Returns a dict of the requested arrays.");
+
+    py::class_<forcefit::LennardJones, forcefit::Potential>(m, "LennardJonesKernel")
+        .def(py::init<int, bool>(), py::arg("n_species"), py::arg("shifted"))
+        .def_property_readonly("shifted", &forcefit::LennardJones::shifted);
+    py::class_<forcefit::StillingerWeber, forcefit::Potential>(m, "StillingerWeberKernel")
+        .def(py::init<int>(), py::arg("n_species"));
+    py::class_<forcefit::EDIP, forcefit::Potential>(m, "EDIPKernel").def(py::init<>());
+}

@@ -232,3 +232,21 @@ def test_dataset_names_the_bad_file_in_a_directory(tmp_path):
     bad = write(tmp_path, GOOD.replace("0.1 0.2 0.3\n", "0.1 0.2 inf\n", 1), "b.xyz")
     with pytest.raises(FileFormatError, match=f"{bad}: frame 0, line 3"):
         Dataset.from_path(tmp_path)
+
+
+def test_reading_60k_atoms_is_fast(tmp_path):
+    """Well under a second per MB: a 60,000-atom frame (about 7 MB) must read in < 1 s/MB."""
+    import time
+
+    rng = np.random.default_rng(4)
+    n = 60_000
+    big = Configuration(80 * np.eye(3), ["Si"] * n, rng.random((n, 3)) * 80, [True] * 3, energy=-1.0,
+                        forces=rng.standard_normal((n, 3)))
+    path = tmp_path / "big.xyz"
+    write_extxyz(path, [big], dialect="ase")
+    megabytes = path.stat().st_size / 1e6
+    start = time.perf_counter()
+    (back,) = read_extxyz(path)
+    seconds = time.perf_counter() - start
+    np.testing.assert_array_equal(back.forces, big.forces)
+    assert seconds / megabytes < 1.0, f"{seconds:.2f} s for {megabytes:.1f} MB"

@@ -17,7 +17,7 @@ namespace forcefit {
 
 using detail::Dual;
 
-EDIP::EDIP() : Potential(1) {}
+EDIP::EDIP() : KernelPotential(1) {}
 
 std::vector<ParameterBlock> EDIP::parameter_blocks() const {
     static const char* names[kNum] = {"a",  "A",  "B",   "rh",  "sig", "lam", "gam", "b",  "c",
@@ -36,7 +36,8 @@ void EDIP::check_params(const double* params) const {
     if (!(params[kB] > 0.0)) throw InputError("EDIP: B must be > 0");
 }
 
-namespace {
+// Named (not anonymous) so the kernel templates may use these types without linkage warnings.
+namespace edip_detail {
 
 template <class T>
 struct EdipPair {
@@ -48,15 +49,9 @@ struct EdipPair {
     T g, gp;  // three-body radial factor exp(gam/(r−b)) and its r-derivative
 };
 
-}  // namespace
+}  // namespace edip_detail
 
-void EDIP::compute_config(const BatchView& b, std::int64_t c, const double* params, const Outputs& out) const {
-    if (out.any_param_derivative()) {
-        compute_config_impl<true>(b, c, params, out);
-    } else {
-        compute_config_impl<false>(b, c, params, out);
-    }
-}
+using namespace edip_detail;
 
 template <bool ParamDerivs>
 void EDIP::compute_config_impl(const BatchView& bv, std::int64_t c, const double* params, const Outputs& out) const {
@@ -227,5 +222,9 @@ void EDIP::compute_config_impl(const BatchView& bv, std::int64_t c, const double
         }
     }
 }
+
+// Both variants are instantiated here, where the template body is visible.
+template void EDIP::compute_config_impl<false>(const BatchView&, std::int64_t, const double*, const Outputs&) const;
+template void EDIP::compute_config_impl<true>(const BatchView&, std::int64_t, const double*, const Outputs&) const;
 
 }  // namespace forcefit

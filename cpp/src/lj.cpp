@@ -11,7 +11,7 @@ namespace forcefit {
 
 using detail::Dual;
 
-LennardJones::LennardJones(int n_species, bool shifted) : Potential(n_species), shifted_(shifted) {}
+LennardJones::LennardJones(int n_species, bool shifted) : KernelPotential(n_species), shifted_(shifted) {}
 
 std::vector<ParameterBlock> LennardJones::parameter_blocks() const {
     const std::size_t n = static_cast<std::size_t>(num_species_pairs(num_species()));
@@ -32,7 +32,8 @@ void LennardJones::check_params(const double* params) const {
     }
 }
 
-namespace {
+// Named (not anonymous) so the kernel templates may use these types without linkage warnings.
+namespace lj_detail {
 
 // φ(r) and dφ/dr for one pair; T is double or a dual over (epsilon, sigma, cutoff).
 template <class T>
@@ -49,15 +50,9 @@ inline void lj_pair(const T& eps, const T& sig, const T& rc, double r, bool shif
     }
 }
 
-}  // namespace
+}  // namespace lj_detail
 
-void LennardJones::compute_config(const BatchView& b, std::int64_t c, const double* params, const Outputs& out) const {
-    if (out.any_param_derivative()) {
-        compute_config_impl<true>(b, c, params, out);
-    } else {
-        compute_config_impl<false>(b, c, params, out);
-    }
-}
+using namespace lj_detail;
 
 template <bool ParamDerivs>
 void LennardJones::compute_config_impl(const BatchView& b, std::int64_t c, const double* params,
@@ -135,5 +130,9 @@ void LennardJones::compute_config_impl(const BatchView& b, std::int64_t c, const
         for (int v = 0; v < 6; ++v) out.stress[6 * c + v] += virial[v];
     }
 }
+
+// Both variants are instantiated here, where the template body is visible.
+template void LennardJones::compute_config_impl<false>(const BatchView&, std::int64_t, const double*, const Outputs&) const;
+template void LennardJones::compute_config_impl<true>(const BatchView&, std::int64_t, const double*, const Outputs&) const;
 
 }  // namespace forcefit

@@ -45,6 +45,7 @@ void Potential::validate(const BatchView& b, const double* params) const {
     const double needed = influence_distance(params);
     if (b.n_pairs > 0 && needed > b.cutoff) {
         std::ostringstream msg;
+        msg.precision(12);
         msg << "the neighbor lists were built with cutoff " << b.cutoff
             << " Å but the parameters need " << needed << " Å: rebuild the batch with a larger cutoff";
         throw InputError(msg.str());

@@ -20,7 +20,7 @@ namespace forcefit {
 
 using detail::Dual;
 
-StillingerWeber::StillingerWeber(int n_species) : Potential(n_species) {}
+StillingerWeber::StillingerWeber(int n_species) : KernelPotential(n_species) {}
 
 std::vector<ParameterBlock> StillingerWeber::parameter_blocks() const {
     const std::size_t n = static_cast<std::size_t>(num_species_pairs(num_species()));
@@ -46,7 +46,8 @@ void StillingerWeber::check_params(const double* params) const {
     }
 }
 
-namespace {
+// Named (not anonymous) so the kernel templates may use these types without linkage warnings.
+namespace sw_detail {
 
 // Two-body term and its radial derivative. T is double or Dual<6> seeded in the order
 // A, B, p, q, sigma, cutoff.
@@ -85,16 +86,9 @@ struct SwScratch {
     std::vector<double> da;  // [n,3,P] its parameter derivatives
 };
 
-}  // namespace
+}  // namespace sw_detail
 
-void StillingerWeber::compute_config(const BatchView& b, std::int64_t c, const double* params,
-                                     const Outputs& out) const {
-    if (out.any_param_derivative()) {
-        compute_config_impl<true>(b, c, params, out);
-    } else {
-        compute_config_impl<false>(b, c, params, out);
-    }
-}
+using namespace sw_detail;
 
 template <bool ParamDerivs>
 void StillingerWeber::compute_config_impl(const BatchView& b, std::int64_t c, const double* params,
@@ -319,5 +313,9 @@ void StillingerWeber::compute_config_impl(const BatchView& b, std::int64_t c, co
         for (int v = 0; v < 6; ++v) out.stress[6 * c + v] += virial[v];
     }
 }
+
+// Both variants are instantiated here, where the template body is visible.
+template void StillingerWeber::compute_config_impl<false>(const BatchView&, std::int64_t, const double*, const Outputs&) const;
+template void StillingerWeber::compute_config_impl<true>(const BatchView&, std::int64_t, const double*, const Outputs&) const;
 
 }  // namespace forcefit

@@ -20,7 +20,7 @@
 
 namespace forcefit {
 
-class EDIP final : public Potential {
+class EDIP final : public KernelPotential<EDIP> {
 public:
     EDIP();
 
@@ -30,11 +30,8 @@ public:
 
     enum Index { ka = 0, kA, kB, krh, ksig, klam, kgam, kb, kc, kmu, kQo, keta, kbet, kalp, ku1, ku2, ku3, ku4, kNum };
 
-protected:
-    void compute_config(const BatchView& batch, std::int64_t c, const double* params,
-                        const Outputs& out) const override;
-
 private:
+    friend class KernelPotential<EDIP>;
     template <bool ParamDerivs>
     void compute_config_impl(const BatchView& batch, std::int64_t c, const double* params,
                              const Outputs& out) const;

@@ -16,7 +16,7 @@
 
 namespace forcefit {
 
-class LennardJones final : public Potential {
+class LennardJones final : public KernelPotential<LennardJones> {
 public:
     LennardJones(int n_species, bool shifted);
 
@@ -25,11 +25,8 @@ public:
     double influence_distance(const double* params) const override;
     void check_params(const double* params) const override;
 
-protected:
-    void compute_config(const BatchView& batch, std::int64_t c, const double* params,
-                        const Outputs& out) const override;
-
 private:
+    friend class KernelPotential<LennardJones>;
     template <bool ParamDerivs>
     void compute_config_impl(const BatchView& batch, std::int64_t c, const double* params,
                              const Outputs& out) const;

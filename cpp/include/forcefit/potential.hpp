@@ -134,4 +134,23 @@ private:
     int n_species_;
 };
 
+/// Base of the kernels: a kernel writes `template <bool ParamDerivs> compute_config_impl(...)`
+/// once (same arguments as compute_config) and this class picks the variant per call.
+template <class Derived>
+class KernelPotential : public Potential {
+public:
+    using Potential::Potential;
+
+protected:
+    void compute_config(const BatchView& batch, std::int64_t c, const double* params,
+                        const Outputs& out) const final {
+        const Derived& self = static_cast<const Derived&>(*this);
+        if (out.any_param_derivative()) {
+            self.template compute_config_impl<true>(batch, c, params, out);
+        } else {
+            self.template compute_config_impl<false>(batch, c, params, out);
+        }
+    }
+};
+
 }  // namespace forcefit

@@ -20,7 +20,7 @@
 
 namespace forcefit {
 
-class StillingerWeber final : public Potential {
+class StillingerWeber final : public KernelPotential<StillingerWeber> {
 public:
     explicit StillingerWeber(int n_species);
 
@@ -31,11 +31,8 @@ public:
     /// Offsets of the blocks in the flat parameter vector, in units of n_pairs.
     enum Block { kA = 0, kB, kP, kQ, kSigma, kLambda, kGamma, kCosTheta0, kCutoff, kNumBlocks };
 
-protected:
-    void compute_config(const BatchView& batch, std::int64_t c, const double* params,
-                        const Outputs& out) const override;
-
 private:
+    friend class KernelPotential<StillingerWeber>;
     template <bool ParamDerivs>
     void compute_config_impl(const BatchView& batch, std::int64_t c, const double* params,
                              const Outputs& out) const;

@@ -191,22 +191,27 @@ class Model:
     def has_opt_params_bounds(self) -> bool:
         return self.opt_params.has_opt_params_bounds()
 
-    def dflat_dopt(self) -> np.ndarray:
-        """Chain-rule matrix d(theta_flat)/d(x), float64 [P, n_opt].
+    def opt_to_flat(self) -> Tuple[np.ndarray, np.ndarray]:
+        """Where each optimizer component lives in the flat model vector, and its chain factor.
 
-        ``theta_flat`` is ``get_model_params_flat()`` (original space) and ``x`` the optimizer's
-        vector. Each column has one nonzero entry: 1 without a transform, d(original)/d(transformed)
-        otherwise.
+        Returns ``(flat_index int64 [n_opt], factor float64 [n_opt])``: component k of the
+        optimizer's vector x moves ``theta_flat[flat_index[k]]`` (``get_model_params_flat()``,
+        original space) with d theta/d x_k = ``factor[k]`` (1 without a transform).
         """
         slots = self.opt_params.opt_slots()
-        sizes = self.get_model_params_sizes()
-        m = np.zeros((sum(sizes), len(slots)))
         if self.params_transform is None:
-            scale = {k: np.ones(len(p)) for k, p in self.model_params_transformed.items()}
+            factor = np.ones(len(slots))
         else:
             scale = self.params_transform.inverse_transform_derivative(self.model_params_transformed)
-        for k, s in enumerate(slots):
-            m[s.flat, k] = scale[s.name][s.component]
+            factor = np.array([scale[s.name][s.component] for s in slots], dtype=np.float64)
+        return np.array([s.flat for s in slots], dtype=np.int64), factor
+
+    def dflat_dopt(self) -> np.ndarray:
+        """Chain-rule matrix d(theta_flat)/d(x), float64 [P, n_opt] (the dense form of
+        ``opt_to_flat``: one nonzero per column)."""
+        index, factor = self.opt_to_flat()
+        m = np.zeros((sum(self.get_model_params_sizes()), len(index)))
+        m[index, np.arange(len(index))] = factor
         return m
 
     def _sync_original_space(self) -> None:

@@ -9,7 +9,7 @@ from forcefit.analyzers import EnergyForcesRMSE, Fisher
 from forcefit.calculators import Calculator
 from forcefit.errors import InputError
 from forcefit.models import LogParameterTransform
-from toy_pair_model import ToyPair, make_configs
+from toy_pair_model import ToyPair, ToyPairSelecting, make_configs
 
 
 @pytest.fixture
@@ -56,9 +56,10 @@ def test_rmse_writes_difference_files(calc, tmp_path, monkeypatch):
         EnergyForcesRMSE(calc).run(sort="stress")
 
 
+@pytest.mark.parametrize("model_class", [ToyPair, ToyPairSelecting])
 @pytest.mark.parametrize("transform", [None, LogParameterTransform(["A", "alpha"])])
-def test_fisher_matches_finite_difference_force_jacobian(transform, tmp_path):
-    model = ToyPair(A=11.0, alpha=1.1, params_transform=transform)
+def test_fisher_matches_finite_difference_force_jacobian(transform, tmp_path, model_class):
+    model = model_class(A=11.0, alpha=1.1, params_transform=transform)
     model.set_opt_params(A=[["default"]], alpha=[["default"]])
     calc = Calculator(model)
     cas = calc.create(make_configs(3))

@@ -12,12 +12,12 @@ from forcefit.errors import InputError
 from forcefit.loss import (LEAST_SQUARES_METHODS, SCIPY_MINIMIZE_METHODS, Loss, energy_forces_residual,
                            energy_residual, forces_residual)
 from forcefit.models import LogParameterTransform
-from toy_pair_model import ToyPair, make_configs
+from toy_pair_model import ToyPair, ToyPairSelecting, make_configs
 
 
-def setup(transform=None, use_stress=False, weight=None, bounds=True, **loss_kwargs):
+def setup(transform=None, use_stress=False, weight=None, bounds=True, model_class=ToyPair, **loss_kwargs):
     configs = make_configs(3, weight=weight or Weight(energy_weight=1.0, forces_weight=0.1, stress_weight=2.0))
-    model = ToyPair(params_transform=transform)
+    model = model_class(params_transform=transform)
     if transform is None:
         a = [[10.0, 1.0, 20.0]] if bounds else [[10.0]]
         model.set_opt_params(A=a, alpha=[["default"]], e0=[["default"], [-2.0, "fix"]])
@@ -81,10 +81,11 @@ def fd_jacobian(loss, x, h=1e-6):
     return np.stack(cols, axis=1)
 
 
+@pytest.mark.parametrize("model_class", [ToyPair, ToyPairSelecting])
 @pytest.mark.parametrize("transform", [None, LogParameterTransform(["A", "alpha"])])
 @pytest.mark.parametrize("use_stress", [False, True])
-def test_gradient_and_jacobian_match_finite_differences(transform, use_stress):
-    model, calc, loss = setup(transform=transform, use_stress=use_stress)
+def test_gradient_and_jacobian_match_finite_differences(transform, use_stress, model_class):
+    model, calc, loss = setup(transform=transform, use_stress=use_stress, model_class=model_class)
     x = calc.get_opt_params()
     f, g = loss.get_loss_and_gradient(x)
     assert f == pytest.approx(loss.get_loss(x))
@@ -106,9 +107,10 @@ def linear_custom_residual(identifier, natoms, weight, prediction, reference, da
     return w * (prediction - reference) / np.sqrt(natoms)
 
 
+@pytest.mark.parametrize("model_class", [ToyPair, ToyPairSelecting])
 @pytest.mark.parametrize("fn", [linear_custom_residual, weighted_cubic_residual])
-def test_custom_residual_function_value_and_gradient(fn):
-    model, calc, loss = setup(residual_fn=fn)
+def test_custom_residual_function_value_and_gradient(fn, model_class):
+    model, calc, loss = setup(residual_fn=fn, model_class=model_class)
     x = calc.get_opt_params()
     assert loss.get_loss(x) == pytest.approx(kliff_loop_loss(calc, fn, loss.residual_data), rel=1e-13)
     f, g = loss.get_loss_and_gradient(x)
@@ -211,3 +213,14 @@ def test_nan_at_start_raises():
 def test_nprocs_accepted():
     _, _, loss = setup(nprocs=4)
     assert loss.nprocs == 4 and np.isfinite(loss.get_loss())
+
+
+def test_changing_the_optimized_set_does_not_reuse_stale_derivative_columns():
+    model, calc, loss = setup(model_class=ToyPairSelecting)
+    loss.get_loss_and_gradient()
+    # same parameter values, different optimized components
+    model.set_opt_params(alpha=[["default", "fix"]], e0=[["default"], ["default"]])
+    fresh = Loss(calc)
+    x = calc.get_opt_params()
+    f, g = fresh.get_loss_and_gradient(x)
+    np.testing.assert_allclose(g, fd_gradient(fresh, x), rtol=1e-6, atol=1e-9)

@@ -108,6 +108,21 @@ class ToyPair(Model):
             dstress=dS if param_derivs else None)
 
 
+class ToyPairSelecting(ToyPair):
+    """ToyPair whose compute_batch returns only the requested derivative columns (param_indices),
+    as the compiled kernels can."""
+
+    def compute_batch(self, batch, energy=True, forces=True, stress=False, param_derivs=False,
+                      param_indices=None):
+        res = super().compute_batch(batch, energy, forces, stress, param_derivs)
+        if not param_derivs or param_indices is None:
+            return res
+        cols = np.asarray(param_indices)
+        return ToyResult(energy=res.energy, forces=res.forces, stress=res.stress,
+                         denergy=res.denergy[:, cols], dforces=res.dforces[:, :, cols],
+                         dstress=res.dstress[:, :, cols])
+
+
 def make_configs(n=3, seed=0, with_forces=True, weight=None):
     """Small periodic Si/C cells with reference data from a 'true' ToyPair (A=12, alpha=1.0)."""
     from forcefit.dataset.configuration import Configuration

@@ -36,8 +36,8 @@ class Fisher:
         calc = self.calculator
         refs = calc._require_created()
         res = calc.compute_all(forces=True, param_derivs=True)
-        index, factor = calc.model.opt_to_flat()
-        dfdx = res.dforces[:, :, index] * factor                    # [N, 3, n_opt]
+        factor = calc.model.opt_to_flat()[1]
+        dfdx = res.dforces[:, :, calc.derivative_columns()] * factor   # [N, 3, n_opt]
         per_atom = np.einsum("akp,akq->apq", dfdx, dfdx)            # [N, n_opt, n_opt]
         per_config = np.add.reduceat(per_atom, refs.atom_offset[:-1], axis=0)
         self.F = per_config.mean(axis=0)

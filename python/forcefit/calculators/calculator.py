@@ -16,6 +16,7 @@ eV/Å^3 (ASE sign convention: tensile positive).
 
 from __future__ import annotations
 
+import inspect
 import logging
 from typing import Any, Dict, List, Optional, Sequence, Union
 
@@ -145,16 +146,39 @@ class Calculator:
         want_f = bool(refs.use_forces.any()) if forces is None else bool(forces)
         want_s = bool(refs.use_stress.any()) if stress is None else bool(stress)
         params = self.model.get_model_params_flat()
+        opt_index = self.model.opt_to_flat()[0] if param_derivs else None
         if self._cache is not None:
-            key_params, has_f, has_s, has_d = self._cache_key
+            key_params, has_f, has_s, has_d, columns = self._cache_key
             if (np.array_equal(key_params, params) and (has_f or not want_f) and (has_s or not want_s)
-                    and (has_d or not param_derivs)):
+                    and (has_d or not param_derivs)
+                    and (not param_derivs or columns is None or np.array_equal(columns, opt_index))):
                 return self._cache
+        columns = None
+        kwargs = {}
+        if param_derivs and self._model_selects_columns():
+            # only the optimized components' derivative columns, in the optimizer's order
+            columns = opt_index
+            kwargs["param_indices"] = columns
         result = self.model.compute_batch(self.batch, energy=True, forces=want_f, stress=want_s,
-                                          param_derivs=param_derivs)
-        self._cache_key = (params.copy(), want_f, want_s, param_derivs)
+                                          param_derivs=param_derivs, **kwargs)
+        self._cache_key = (params.copy(), want_f, want_s, param_derivs, columns)
         self._cache = result
         return result
+
+    def _model_selects_columns(self) -> bool:
+        try:
+            return "param_indices" in inspect.signature(self.model.compute_batch).parameters
+        except (TypeError, ValueError):
+            return False
+
+    def derivative_columns(self) -> np.ndarray:
+        """Positions, in the derivative arrays of the last ``compute_all(param_derivs=True)``
+        result, of the optimizer's components (in the optimizer's order): the flat parameter
+        indices when the model returned every column, 0..n_opt-1 when it returned only those."""
+        columns = self._cache_key[4] if self._cache_key is not None else None
+        if columns is None:
+            return self.model.opt_to_flat()[0]
+        return np.arange(len(columns))
 
     # -- KLIFF per-configuration interface -------------------------------------------------
     def compute(self, compute_arguments: ComputeArguments) -> Dict[str, Any]:

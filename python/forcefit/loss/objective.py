@@ -68,6 +68,7 @@ class Objective:
         self._res = None
         self._has_derivs = False
         self._jac: Optional[np.ndarray] = None
+        self._cols: Optional[np.ndarray] = None
         self._custom_jac: Optional[np.ndarray] = None
         self.reset_best()
 
@@ -90,6 +91,7 @@ class Objective:
         if not np.all(np.isfinite(r)):
             raise NonFinitePrediction("the residual function returned NaN/inf")
         self._x, self._r, self._res, self._has_derivs = x.copy(), r, res, derivs
+        self._cols = self.calculator.derivative_columns() if derivs else None
         self._jac, self._custom_jac = None, custom_jac
         loss = 0.5 * float(r @ r)
         if loss < self.best_loss:
@@ -164,7 +166,7 @@ class Objective:
         # J^T r without forming J: one matrix-vector product per property over every model
         # parameter (contiguous reads), then keep the optimized ones and apply the chain factors.
         res = self._res
-        index, factor = self.calculator.model.opt_to_flat()
+        factor = self.calculator.model.opt_to_flat()[1]
         r_e, r_f, r_s = self._split_r()
         n_params = res.denergy.shape[1]
         g = (self._scale_e * r_e) @ res.denergy[self._e]
@@ -172,11 +174,11 @@ class Objective:
             g = g + (self._scale_f.reshape(-1) * r_f) @ res.dforces[self._f].reshape(-1, n_params)
         if self._n_s:
             g = g + (self._scale_s.reshape(-1) * r_s) @ res.dstress[self._s].reshape(-1, n_params)
-        return g[index] * factor
+        return g[self._cols] * factor
 
     def _builtin_jacobian(self) -> np.ndarray:
         res = self._res
-        index, factor = self.calculator.model.opt_to_flat()
+        index, factor = self._cols, self.calculator.model.opt_to_flat()[1]
         n_params = res.denergy.shape[1]
         blocks = [(self._scale_e[:, None] * factor) * res.denergy[self._e][:, index]]
         if self._n_f:
@@ -211,7 +213,12 @@ class Objective:
     def _custom_residual(self, res, derivs: bool):
         refs = self.refs
         calc = self.calculator
-        m = calc.model.dflat_dopt() if derivs else None
+        m = None
+        if derivs:
+            # chain matrix from the derivative columns the model returned to the optimizer's x
+            cols, factor = calc.derivative_columns(), calc.model.opt_to_flat()[1]
+            m = np.zeros((res.denergy.shape[1], len(cols)))
+            m[cols, np.arange(len(cols))] = factor
         rs: List[np.ndarray] = []
         js: List[np.ndarray] = []
         for i, pred, dpred in self._config_blocks(res, m):

@@ -82,3 +82,15 @@ def _rattled_diamond(seed, repeat=2):
     atoms = bulk("Si", "diamond", a=5.3) * (repeat, repeat, repeat)
     atoms.rattle(0.2, seed=seed)
     return atoms
+
+
+def test_selected_parameter_columns():
+    from forcefit.models.batch import NeighborBatch
+
+    model = EDIP()
+    atoms = dense_liquid(9, n=20)
+    batch = NeighborBatch.from_configs([atoms], model.get_supported_species(), model.get_influence_distance())
+    full = model.compute_batch(batch, stress=True, param_derivs=True)
+    part = model.compute_batch(batch, stress=True, param_derivs=True, param_indices=[17, 1, 5])
+    assert np.allclose(part.dforces, full.dforces[..., [17, 1, 5]], rtol=1e-13, atol=1e-14)
+    assert np.allclose(part.dstress, full.dstress[..., [17, 1, 5]], rtol=1e-13, atol=1e-14)

@@ -106,3 +106,16 @@ def test_bad_parameters():
     with pytest.raises(InputError, match="cutoff"):
         LennardJones(["Ar"], cutoff=-1.0)
     assert list(LennardJones(["Ar", "Kr"]).model_params) == ["epsilon", "sigma", "cutoff"]
+
+
+def test_selected_parameter_columns():
+    from forcefit.models.batch import NeighborBatch
+
+    model = LennardJones(["Ar", "Kr"], shifted=True)
+    atoms = rattled(bulk("Ar", "fcc", a=3.0) * (2, 2, 2), 0.1, seed=7)
+    atoms.symbols[::2] = "Kr"
+    batch = NeighborBatch.from_configs([atoms], model.get_supported_species(), model.get_influence_distance())
+    full = model.compute_batch(batch, stress=True, param_derivs=True)
+    part = model.compute_batch(batch, stress=True, param_derivs=True, param_indices=[8, 0, 4])
+    assert np.allclose(part.denergy, full.denergy[:, [8, 0, 4]], rtol=1e-13, atol=1e-14)
+    assert np.allclose(part.dforces, full.dforces[..., [8, 0, 4]], rtol=1e-13, atol=1e-14)

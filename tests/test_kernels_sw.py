@@ -156,3 +156,22 @@ def test_parameter_layout_matches_kim_order():
     assert model.species_pairs() == [("Si", "Si"), ("Si", "C"), ("C", "C")]
     assert all(len(p) == 3 for p in model.model_params.values())
     assert model.get_influence_distance() == pytest.approx(3.77118)
+
+
+def test_selected_parameter_columns_equal_full_derivatives():
+    model = StillingerWeber(["Si", "C"])
+    atoms = rattled(bulk("Si", "diamond", a=5.3, cubic=True), 0.15, seed=12)
+    atoms.symbols[[0, 5]] = "C"
+    batch = NeighborBatch.from_configs([atoms], model.get_supported_species(), model.get_influence_distance())
+    full = model.compute_batch(batch, stress=True, param_derivs=True)
+    for chosen in ([0, 1, 18], [20, 2], [25, 15, 5, 26], list(range(27))[::-1]):
+        part = model.compute_batch(batch, stress=True, param_derivs=True, param_indices=chosen)
+        assert part.dforces.shape == (len(atoms), 3, len(chosen))
+        assert np.allclose(part.denergy, full.denergy[:, chosen], rtol=1e-13, atol=1e-13)
+        assert np.allclose(part.dforces, full.dforces[..., chosen], rtol=1e-13, atol=1e-13)
+        assert np.allclose(part.dstress, full.dstress[..., chosen], rtol=1e-13, atol=1e-13)
+        assert np.array_equal(part.forces, full.forces)
+    with pytest.raises(InputError, match="out of range"):
+        model.compute_batch(batch, param_derivs=True, param_indices=[27])
+    with pytest.raises(InputError, match="repeated"):
+        model.compute_batch(batch, param_derivs=True, param_indices=[1, 1])

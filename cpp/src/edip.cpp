@@ -54,11 +54,12 @@ struct EdipPair {
 using namespace edip_detail;
 
 template <bool ParamDerivs>
-void EDIP::compute_config_impl(const BatchView& bv, std::int64_t c, const double* params, const Outputs& out) const {
+void EDIP::compute_config_impl(const BatchView& bv, std::int64_t c, const double* params, const Outputs& out,
+                               const ParamColumns& cols) const {
     using T = std::conditional_t<ParamDerivs, Dual<kNum>, double>;
     using std::exp;
     using std::log;
-    const std::size_t P = kNum;
+    const std::size_t NC = cols.n;  // columns of the derivative outputs
 
     T prm[kNum];
     for (int k = 0; k < kNum; ++k) {
@@ -193,11 +194,13 @@ void EDIP::compute_config_impl(const BatchView& bv, std::int64_t c, const double
             if constexpr (ParamDerivs) {
                 if (out.dforces) {
                     for (int x = 0; x < 3; ++x) {
-                        double* fi = out.dforces + (3 * i + x) * P;
-                        double* fj = out.dforces + (3 * pr.j + x) * P;
-                        for (std::size_t t = 0; t < P; ++t) {
-                            fi[t] += gq[x].d[t];
-                            fj[t] -= gq[x].d[t];
+                        double* fi = out.dforces + (3 * i + x) * NC;
+                        double* fj = out.dforces + (3 * pr.j + x) * NC;
+                        for (int t = 0; t < kNum; ++t) {
+                            const int col = cols.column[t];
+                            if (col < 0) continue;
+                            fi[col] += gq[x].d[t];
+                            fj[col] -= gq[x].d[t];
                         }
                     }
                 }
@@ -212,19 +215,21 @@ void EDIP::compute_config_impl(const BatchView& bv, std::int64_t c, const double
         for (int v = 0; v < 6; ++v) out.stress[6 * c + v] += detail::value_of(virial[v]);
     }
     if constexpr (ParamDerivs) {
-        if (out.denergy) {
-            for (std::size_t t = 0; t < P; ++t) out.denergy[c * P + t] += energy.d[t];
-        }
-        if (out.dstress) {
-            for (int v = 0; v < 6; ++v) {
-                for (std::size_t t = 0; t < P; ++t) out.dstress[(6 * c + v) * P + t] += virial[v].d[t];
+        for (int t = 0; t < kNum; ++t) {
+            const int col = cols.column[t];
+            if (col < 0) continue;
+            if (out.denergy) out.denergy[c * NC + col] += energy.d[t];
+            if (out.dstress) {
+                for (int v = 0; v < 6; ++v) out.dstress[(6 * c + v) * NC + col] += virial[v].d[t];
             }
         }
     }
 }
 
 // Both variants are instantiated here, where the template body is visible.
-template void EDIP::compute_config_impl<false>(const BatchView&, std::int64_t, const double*, const Outputs&) const;
-template void EDIP::compute_config_impl<true>(const BatchView&, std::int64_t, const double*, const Outputs&) const;
+template void EDIP::compute_config_impl<false>(const BatchView&, std::int64_t, const double*, const Outputs&,
+                                                    const ParamColumns&) const;
+template void EDIP::compute_config_impl<true>(const BatchView&, std::int64_t, const double*, const Outputs&,
+                                                    const ParamColumns&) const;
 
 }  // namespace forcefit

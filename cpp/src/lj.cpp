@@ -56,11 +56,11 @@ using namespace lj_detail;
 
 template <bool ParamDerivs>
 void LennardJones::compute_config_impl(const BatchView& b, std::int64_t c, const double* params,
-                                       const Outputs& out) const {
+                                       const Outputs& out, const ParamColumns& cols) const {
     using T = std::conditional_t<ParamDerivs, Dual<3>, double>;
     const int ns = num_species();
     const int npair = num_species_pairs(ns);
-    const std::size_t np = num_params();
+    const std::size_t np = cols.n;  // columns of the derivative outputs
     const double* eps_p = params;
     const double* sig_p = params + npair;
     const double* rc_p = params + 2 * npair;
@@ -100,10 +100,10 @@ void LennardJones::compute_config_impl(const BatchView& b, std::int64_t c, const
             }
             if (out.stress) add_virial(virial, dedr, d);
             if constexpr (ParamDerivs) {
-                const std::size_t gidx[3] = {static_cast<std::size_t>(s), static_cast<std::size_t>(npair + s),
-                                             static_cast<std::size_t>(2 * npair + s)};
+                const int column[3] = {cols.column[s], cols.column[npair + s], cols.column[2 * npair + s]};
                 for (int k = 0; k < 3; ++k) {
-                    const std::size_t t = gidx[k];
+                    if (column[k] < 0) continue;
+                    const std::size_t t = static_cast<std::size_t>(column[k]);
                     if (denergy) denergy[t] += 0.5 * phi.d[k];
                     const double gk = 0.5 * dphi.d[k] / r;
                     if (gk == 0.0) continue;
@@ -132,7 +132,9 @@ void LennardJones::compute_config_impl(const BatchView& b, std::int64_t c, const
 }
 
 // Both variants are instantiated here, where the template body is visible.
-template void LennardJones::compute_config_impl<false>(const BatchView&, std::int64_t, const double*, const Outputs&) const;
-template void LennardJones::compute_config_impl<true>(const BatchView&, std::int64_t, const double*, const Outputs&) const;
+template void LennardJones::compute_config_impl<false>(const BatchView&, std::int64_t, const double*, const Outputs&,
+                                                    const ParamColumns&) const;
+template void LennardJones::compute_config_impl<true>(const BatchView&, std::int64_t, const double*, const Outputs&,
+                                                    const ParamColumns&) const;
 
 }  // namespace forcefit

@@ -71,7 +71,25 @@ void Potential::validate(const BatchView& b, const double* params) const {
 
 void Potential::compute(const BatchView& b, const double* params, const Outputs& out) const {
     validate(b, params);
-    const std::size_t np = num_params();
+    const std::size_t n_params = num_params();
+    ParamColumns cols;
+    cols.column.assign(n_params, -1);
+    if (out.selected) {
+        for (std::size_t k = 0; k < out.n_selected; ++k) {
+            const std::int32_t t = out.selected[k];
+            if (t < 0 || static_cast<std::size_t>(t) >= n_params) {
+                throw InputError("selected parameter index " + std::to_string(t) + " out of range [0, " +
+                                 std::to_string(n_params) + ")");
+            }
+            if (cols.column[t] >= 0) throw InputError("selected parameter index " + std::to_string(t) + " repeated");
+            cols.column[t] = static_cast<int>(k);
+        }
+        cols.n = out.n_selected;
+    } else {
+        for (std::size_t t = 0; t < n_params; ++t) cols.column[t] = static_cast<int>(t);
+        cols.n = n_params;
+    }
+    const std::size_t np = cols.n;
     const std::size_t C = static_cast<std::size_t>(b.n_configs);
     const std::size_t N = static_cast<std::size_t>(b.n_atoms);
     if (out.energy) std::fill(out.energy, out.energy + C, 0.0);
@@ -88,7 +106,7 @@ void Potential::compute(const BatchView& b, const double* params, const Outputs&
 #pragma omp parallel for schedule(dynamic, 4)
     for (std::int64_t c = 0; c < n_configs; ++c) {
         try {
-            compute_config(b, c, params, out);
+            compute_config(b, c, params, out, cols);
         } catch (const std::exception& e) {
 #pragma omp critical(forcefit_potential_failure)
             if (failure.empty()) failure = e.what();

@@ -1,6 +1,6 @@
 // Stillinger-Weber kernel. Per atom i, in one pass:
-//   1. per pair: r, unit vector, two-body term (value, dφ/dr and their parameter derivatives
-//      via a 6-slot dual over A, B, p, q, sigma, cutoff) and the three-body radial factor
+//   1. per pair: r, unit vector, the two-body term once per unordered pair (value, dφ/dr and
+//      their closed-form parameter derivatives) and the three-body radial factor
 //      g = exp(γ/(r − rc)) with g' and their partials in γ and rc;
 //   2. per triplet j<k: closed-form φ3, its gradient and the parameter derivatives of both,
 //      chained through the per-pair partials;
@@ -14,11 +14,9 @@
 #include <type_traits>
 
 #include "forcefit/error.hpp"
-#include "potential_dual.hpp"
 
 namespace forcefit {
 
-using detail::Dual;
 
 StillingerWeber::StillingerWeber(int n_species) : KernelPotential(n_species) {}
 
@@ -49,41 +47,107 @@ void StillingerWeber::check_params(const double* params) const {
 // Named (not anonymous) so the kernel templates may use these types without linkage warnings.
 namespace sw_detail {
 
-// Two-body term and its radial derivative. T is double or Dual<6> seeded in the order
-// A, B, p, q, sigma, cutoff.
-template <class T>
-inline void sw_two_body(const T& A, const T& B, const T& p, const T& q, const T& sig, const T& rc, double r,
-                        T& phi, T& dphi) {
-    using std::exp;
-    using std::log;
-    using detail::exp;
-    using detail::log;
-    const T log_s = log(sig) - std::log(r);
-    const T sp = exp(p * log_s);
-    const T sq = exp(q * log_s);
-    const T P = B * sp - sq;
-    const T dP = (q * sq - p * B * sp) * (1.0 / r);
-    const T dr = r - rc;
-    const T E = exp(sig / dr);
-    const T dE = -(sig / (dr * dr)) * E;
-    phi = A * P * E;
-    dphi = A * (dP * E + P * dE);
+// x^p without pow() for the small integer exponents SW parameterizations use.
+inline double power(double x, double p) {
+    const int n = static_cast<int>(p);
+    if (static_cast<double>(n) != p || n < 0 || n > 16) return std::pow(x, p);
+    double result = 1.0, base = x;
+    for (int k = n; k > 0; k >>= 1) {
+        if (k & 1) result *= base;
+        base *= base;
+    }
+    return result;
+}
+
+// Each unordered pair appears twice in a full list, as (i, j, r) and (j, i, −r); the owner
+// computes the symmetric two-body term once. Self-image pairs (i == i) are told apart by the
+// sign of the first nonzero component of r.
+inline bool owns_pair(std::int64_t i, std::int64_t j, const double* r) {
+    if (i != j) return i < j;
+    if (r[0] != 0.0) return r[0] > 0.0;
+    if (r[1] != 0.0) return r[1] > 0.0;
+    return r[2] > 0.0;
+}
+
+// Two-body term φ2(r), dφ2/dr, and (when `derivs`) their partials with respect to
+// A, B, p, q, sigma, cutoff (in that order). log(σ/r) is only needed for p and q.
+struct TwoBody {
+    double phi, dphi;
+    double phi_t[6], dphi_t[6];
+};
+
+inline void sw_two_body(double A, double B, double p, double q, double sig, double rc, double r, bool derivs,
+                        bool need_log, TwoBody& o) {
+    const double inv_r = 1.0 / r;
+    const double s = sig * inv_r;
+    const double sp = power(s, p);
+    const double sq = power(s, q);
+    const double P = B * sp - sq;
+    const double dP = (q * sq - p * B * sp) * inv_r;
+    const double dr = r - rc;
+    const double inv_dr = 1.0 / dr;
+    const double E = std::exp(sig * inv_dr);
+    const double dE = -sig * inv_dr * inv_dr * E;
+    o.phi = A * P * E;
+    o.dphi = A * (dP * E + P * dE);
+    if (!derivs) return;
+    // A
+    o.phi_t[0] = P * E;
+    o.dphi_t[0] = dP * E + P * dE;
+    // B
+    o.phi_t[1] = A * sp * E;
+    o.dphi_t[1] = A * sp * (-p * inv_r * E + dE);
+    // p, q (through log s)
+    if (need_log) {
+        const double L = std::log(s);
+        const double P_p = B * sp * L, dP_p = -B * sp * (1.0 + p * L) * inv_r;
+        const double P_q = -sq * L, dP_q = sq * (1.0 + q * L) * inv_r;
+        o.phi_t[2] = A * P_p * E;
+        o.dphi_t[2] = A * (dP_p * E + P_p * dE);
+        o.phi_t[3] = A * P_q * E;
+        o.dphi_t[3] = A * (dP_q * E + P_q * dE);
+    } else {
+        o.phi_t[2] = o.dphi_t[2] = o.phi_t[3] = o.dphi_t[3] = 0.0;
+    }
+    // sigma: through s and through E
+    const double inv_sig = 1.0 / sig;
+    const double P_s = (p * B * sp - q * sq) * inv_sig;
+    const double dP_s = (q * q * sq - p * p * B * sp) * inv_r * inv_sig;
+    const double E_s = E * inv_dr;
+    const double dE_s = -E * inv_dr * inv_dr * (1.0 + sig * inv_dr);
+    o.phi_t[4] = A * (P_s * E + P * E_s);
+    o.dphi_t[4] = A * (dP_s * E + dP * E_s + P_s * dE + P * dE_s);
+    // cutoff
+    const double E_c = -dE;
+    const double dE_c = -sig * E * inv_dr * inv_dr * inv_dr * (2.0 + sig * inv_dr);
+    o.phi_t[5] = A * P * E_c;
+    o.dphi_t[5] = A * (dP * E_c + P * dE_c);
 }
 
 struct SwPair {
     std::int64_t j;
     int s;          // species-pair index
     bool inside;    // r < cutoff of the pair
-    double r;
+    double r, inv_r;
     double u[3];    // unit vector i -> j
     double g, gp;   // exp(γ/(r − rc)) and its r-derivative
+    double sqrt_lam, half_c0;  // λ_ijk = sqrt|λ_ij| sqrt|λ_ik|; cos θ0 = (c0_ij + c0_ik)/2
+    double inv_2lam;           // dλ_ijk/dλ_ij = λ_ijk / (2 λ_ij)
     double g_gam, g_rc, gp_gam, gp_rc;  // partials of g and gp in γ and rc
+    int col_lam, col_c0, col_gam, col_rc;  // derivative-output columns of this pair's parameters
+};
+
+// Derivative of one triplet's (E3, αj, βj, αk, βk) with respect to one quantity.
+struct Tangent {
+    double e, aj, bj, ak, bk;
+    Tangent operator*(double f) const { return {e * f, aj * f, bj * f, ak * f, bk * f}; }
+    Tangent operator+(const Tangent& o) const { return {e + o.e, aj + o.aj, bj + o.bj, ak + o.ak, bk + o.bk}; }
 };
 
 struct SwScratch {
     std::vector<SwPair> pairs;
-    std::vector<double> a;   // [n,3]   dE_i/dr_ij
-    std::vector<double> da;  // [n,3,P] its parameter derivatives
+    std::vector<double> a;   // [n,3]    dE_i/dr_ij
+    std::vector<double> da;  // [n,3,NC] its parameter derivatives (selected columns)
 };
 
 }  // namespace sw_detail
@@ -92,17 +156,22 @@ using namespace sw_detail;
 
 template <bool ParamDerivs>
 void StillingerWeber::compute_config_impl(const BatchView& b, std::int64_t c, const double* params,
-                                          const Outputs& out) const {
-    using T = std::conditional_t<ParamDerivs, Dual<6>, double>;
+                                          const Outputs& out, const ParamColumns& cols) const {
     const int ns = num_species();
     const int npair = num_species_pairs(ns);
-    const std::size_t P = num_params();
+    const std::size_t NC = cols.n;  // columns of the derivative outputs
     auto par = [&](int block, int s) { return params[block * npair + s]; };
-    auto gidx = [&](int block, int s) { return static_cast<std::size_t>(block * npair + s); };
+    auto column = [&](int block, int s) { return cols.column[block * npair + s]; };
 
     const bool need_da = ParamDerivs && (out.dforces || out.dstress);
-    double* denergy = ParamDerivs && out.denergy ? out.denergy + c * P : nullptr;
-    double* dvirial = ParamDerivs && out.dstress ? out.dstress + 6 * c * P : nullptr;
+    double* denergy = ParamDerivs && out.denergy ? out.denergy + c * NC : nullptr;
+    double* dvirial = ParamDerivs && out.dstress ? out.dstress + 6 * c * NC : nullptr;
+    // which parameter blocks are differentiated at all
+    const bool want_pq = ParamDerivs && (cols.any(kP * npair, 2 * npair));
+    const bool want_lam = ParamDerivs && cols.any(kLambda * npair, npair);
+    const bool want_c0 = ParamDerivs && cols.any(kCosTheta0 * npair, npair);
+    const bool want_grc = ParamDerivs && (cols.any(kGamma * npair, npair) || cols.any(kCutoff * npair, npair));
+
     double virial[6] = {0, 0, 0, 0, 0, 0};
     double energy = 0.0;
 
@@ -119,8 +188,8 @@ void StillingerWeber::compute_config_impl(const BatchView& b, std::int64_t c, co
         if (a.size() < 3 * n) a.resize(3 * n);
         std::fill(a.begin(), a.begin() + 3 * n, 0.0);
         if (need_da) {
-            if (da.size() < 3 * n * P) da.resize(3 * n * P);
-            std::fill(da.begin(), da.begin() + 3 * n * P, 0.0);
+            if (da.size() < 3 * n * NC) da.resize(3 * n * NC);
+            std::fill(da.begin(), da.begin() + 3 * n * NC, 0.0);
         }
         double atom_e = 0.0;
 
@@ -134,41 +203,53 @@ void StillingerWeber::compute_config_impl(const BatchView& b, std::int64_t c, co
             const double rc = par(kCutoff, pr.s);
             pr.inside = pr.r < rc;
             if (!pr.inside) continue;
-            const double inv_r = 1.0 / pr.r;
-            for (int x = 0; x < 3; ++x) pr.u[x] = d[x] * inv_r;
+            pr.inv_r = 1.0 / pr.r;
+            for (int x = 0; x < 3; ++x) pr.u[x] = d[x] * pr.inv_r;
 
-            T A(par(kA, pr.s)), B(par(kB, pr.s)), pp(par(kP, pr.s)), qq(par(kQ, pr.s)), sig(par(kSigma, pr.s)),
-                rcut(rc);
-            if constexpr (ParamDerivs) {
-                A.d[0] = B.d[1] = pp.d[2] = qq.d[3] = sig.d[4] = rcut.d[5] = 1.0;
-            }
-            T phi, dphi;
-            sw_two_body(A, B, pp, qq, sig, rcut, pr.r, phi, dphi);
-            atom_e += 0.5 * detail::value_of(phi);
-            const double h = 0.5 * detail::value_of(dphi);
-            for (int x = 0; x < 3; ++x) a[3 * q + x] += h * pr.u[x];
-            if constexpr (ParamDerivs) {
-                const std::size_t t6[6] = {gidx(kA, pr.s),     gidx(kB, pr.s),     gidx(kP, pr.s),
-                                           gidx(kQ, pr.s),     gidx(kSigma, pr.s), gidx(kCutoff, pr.s)};
-                for (int k = 0; k < 6; ++k) {
-                    if (denergy) denergy[t6[k]] += 0.5 * phi.d[k];
-                    if (need_da) {
-                        const double hk = 0.5 * dphi.d[k];
-                        for (int x = 0; x < 3; ++x) da[(3 * q + x) * P + t6[k]] += hk * pr.u[x];
+            // Two-body term: once per unordered pair, by the pair's owner.
+            if (owns_pair(i, pr.j, d)) {
+                TwoBody tb;
+                sw_two_body(par(kA, pr.s), par(kB, pr.s), par(kP, pr.s), par(kQ, pr.s), par(kSigma, pr.s), rc,
+                            pr.r, ParamDerivs, want_pq, tb);
+                const double half = 0.5 * tb.phi;
+                atom_e += half;
+                if (pr.j == i) {
+                    atom_e += half;
+                } else {
+                    if (out.atom_energy) out.atom_energy[pr.j] += half;
+                    energy += half;  // the partner's half; atom_e joins `energy` below
+                }
+                for (int x = 0; x < 3; ++x) a[3 * q + x] += tb.dphi * pr.u[x];
+                if constexpr (ParamDerivs) {
+                    const int blocks[6] = {kA, kB, kP, kQ, kSigma, kCutoff};
+                    for (int k = 0; k < 6; ++k) {
+                        const int col = column(blocks[k], pr.s);
+                        if (col < 0) continue;
+                        if (denergy) denergy[col] += tb.phi_t[k];
+                        if (need_da) {
+                            for (int x = 0; x < 3; ++x) da[(3 * q + x) * NC + col] += tb.dphi_t[k] * pr.u[x];
+                        }
                     }
                 }
             }
 
             const double gam = par(kGamma, pr.s);
-            const double dr = pr.r - rc;
-            const double inv_dr = 1.0 / dr;
+            const double lam = par(kLambda, pr.s);
+            const double inv_dr = 1.0 / (pr.r - rc);
             pr.g = std::exp(gam * inv_dr);
             pr.gp = -gam * inv_dr * inv_dr * pr.g;
+            pr.sqrt_lam = std::sqrt(std::fabs(lam));
+            pr.half_c0 = 0.5 * par(kCosTheta0, pr.s);
             if constexpr (ParamDerivs) {
+                pr.inv_2lam = lam != 0.0 ? 0.5 / lam : 0.0;
                 pr.g_gam = pr.g * inv_dr;
                 pr.g_rc = -pr.gp;
                 pr.gp_gam = -pr.g * inv_dr * inv_dr * (1.0 + gam * inv_dr);
                 pr.gp_rc = -gam * pr.g * inv_dr * inv_dr * inv_dr * (2.0 + gam * inv_dr);
+                pr.col_lam = column(kLambda, pr.s);
+                pr.col_c0 = column(kCosTheta0, pr.s);
+                pr.col_gam = column(kGamma, pr.s);
+                pr.col_rc = column(kCutoff, pr.s);
             }
         }
 
@@ -176,30 +257,19 @@ void StillingerWeber::compute_config_impl(const BatchView& b, std::int64_t c, co
         for (std::size_t qj = 0; qj < n; ++qj) {
             const SwPair& pj = pairs[qj];
             if (!pj.inside) continue;
+            double acc_j[3] = {0.0, 0.0, 0.0};
             for (std::size_t qk = qj + 1; qk < n; ++qk) {
                 const SwPair& pk = pairs[qk];
                 if (!pk.inside) continue;
-                const int sa = pj.s, sb = pk.s;
-                const double lam_a = par(kLambda, sa), lam_b = par(kLambda, sb);
-                double lam, dlam_a, dlam_b;
-                if (sa == sb) {
-                    lam = std::fabs(lam_a);
-                    dlam_a = lam_a >= 0.0 ? 1.0 : -1.0;
-                    dlam_b = 0.0;
-                } else {
-                    lam = std::sqrt(std::fabs(lam_a * lam_b));
-                    dlam_a = lam_a != 0.0 ? 0.5 * lam / lam_a : 0.0;
-                    dlam_b = lam_b != 0.0 ? 0.5 * lam / lam_b : 0.0;
-                }
-                const double c0 = 0.5 * (par(kCosTheta0, sa) + par(kCosTheta0, sb));
+                const double lam = pj.sqrt_lam * pk.sqrt_lam;
                 const double cs = pj.u[0] * pk.u[0] + pj.u[1] * pk.u[1] + pj.u[2] * pk.u[2];
-                const double D = cs - c0;
+                const double D = cs - (pj.half_c0 + pk.half_c0);
                 const double Gj = pj.g, Gk = pk.g, Pj = pj.gp, Pk = pk.gp;
-                const double irj = 1.0 / pj.r, irk = 1.0 / pk.r;
+                const double irj = pj.inv_r, irk = pk.inv_r;
                 const double GG = Gj * Gk;
                 const double DG = D * GG;
                 const double D2 = D * D;
-                // energy and gradient without the λ factor:
+                // energy and gradient per unit λ:
                 // dE/dr_ij = λ (αj u_j + βj u_k), dE/dr_ik = λ (αk u_k + βk u_j)
                 const double e0 = D2 * GG;
                 const double aj0 = -2.0 * cs * DG * irj + D2 * Pj * Gk;
@@ -208,63 +278,62 @@ void StillingerWeber::compute_config_impl(const BatchView& b, std::int64_t c, co
                 const double bk0 = 2.0 * DG * irk;
                 atom_e += lam * e0;
                 for (int x = 0; x < 3; ++x) {
-                    a[3 * qj + x] += lam * (aj0 * pj.u[x] + bj0 * pk.u[x]);
+                    acc_j[x] += lam * (aj0 * pj.u[x] + bj0 * pk.u[x]);
                     a[3 * qk + x] += lam * (ak0 * pk.u[x] + bk0 * pj.u[x]);
                 }
                 if constexpr (ParamDerivs) {
-                    auto add = [&](std::size_t t, double dE, double daj, double dbj, double dak, double dbk) {
-                        if (denergy) denergy[t] += dE;
+                    auto add = [&](int col, const Tangent& v) {
+                        if (denergy) denergy[col] += v.e;
                         if (need_da) {
+                            double* dj = &da[3 * qj * NC + col];
+                            double* dk = &da[3 * qk * NC + col];
                             for (int x = 0; x < 3; ++x) {
-                                da[(3 * qj + x) * P + t] += daj * pj.u[x] + dbj * pk.u[x];
-                                da[(3 * qk + x) * P + t] += dak * pk.u[x] + dbk * pj.u[x];
+                                dj[x * NC] += v.aj * pj.u[x] + v.bj * pk.u[x];
+                                dk[x * NC] += v.ak * pk.u[x] + v.bk * pj.u[x];
                             }
                         }
                     };
-                    // λ
-                    add(gidx(kLambda, sa), dlam_a * e0, dlam_a * aj0, dlam_a * bj0, dlam_a * ak0, dlam_a * bk0);
-                    if (sa != sb) {
-                        add(gidx(kLambda, sb), dlam_b * e0, dlam_b * aj0, dlam_b * bj0, dlam_b * ak0, dlam_b * bk0);
+                    // Parameters of pair (i,j) and of pair (i,k); the same column when both pairs
+                    // have the same species, then merged before touching memory.
+                    auto add2 = [&](int col_j, const Tangent& tj, int col_k, const Tangent& tk) {
+                        if (col_j == col_k) {
+                            if (col_j >= 0) add(col_j, tj + tk);
+                        } else {
+                            if (col_j >= 0) add(col_j, tj);
+                            if (col_k >= 0) add(col_k, tk);
+                        }
+                    };
+                    if (want_lam) {
+                        const Tangent unit{e0 * lam, aj0 * lam, bj0 * lam, ak0 * lam, bk0 * lam};
+                        add2(pj.col_lam, unit * pj.inv_2lam, pk.col_lam, unit * pk.inv_2lam);
                     }
-                    // cos θ0 (each pair's value enters with weight 1/2)
-                    {
-                        const double w = 0.5 * lam;
-                        const double dE = w * (-2.0 * D * GG);
-                        const double daj = w * (2.0 * cs * GG * irj - 2.0 * D * Pj * Gk);
-                        const double dbj = w * (-2.0 * GG * irj);
-                        const double dak = w * (2.0 * cs * GG * irk - 2.0 * D * Gj * Pk);
-                        const double dbk = w * (-2.0 * GG * irk);
-                        add(gidx(kCosTheta0, sa), dE, daj, dbj, dak, dbk);
-                        add(gidx(kCosTheta0, sb), dE, daj, dbj, dak, dbk);
+                    if (want_c0) {
+                        // each pair's cos θ0 enters with weight 1/2
+                        const Tangent half{-lam * D * GG, lam * (cs * GG * irj - D * Pj * Gk), -lam * GG * irj,
+                                           lam * (cs * GG * irk - D * Gj * Pk), -lam * GG * irk};
+                        add2(pj.col_c0, half, pk.col_c0, half);
                     }
-                    // γ and rc of pair (i,j): through Gj and Pj
-                    {
-                        const double eG = lam * D2 * Gk;
-                        const double ajG = -2.0 * lam * cs * D * Gk * irj;
-                        const double bjG = 2.0 * lam * D * Gk * irj;
-                        const double akG = lam * (-2.0 * cs * D * Gk * irk + D2 * Pk);
-                        const double bkG = 2.0 * lam * D * Gk * irk;
-                        const double ajP = lam * D2 * Gk;
-                        add(gidx(kGamma, sa), eG * pj.g_gam, ajG * pj.g_gam + ajP * pj.gp_gam, bjG * pj.g_gam,
-                            akG * pj.g_gam, bkG * pj.g_gam);
-                        add(gidx(kCutoff, sa), eG * pj.g_rc, ajG * pj.g_rc + ajP * pj.gp_rc, bjG * pj.g_rc,
-                            akG * pj.g_rc, bkG * pj.g_rc);
-                    }
-                    // γ and rc of pair (i,k): through Gk and Pk
-                    {
-                        const double eG = lam * D2 * Gj;
-                        const double ajG = lam * (-2.0 * cs * D * Gj * irj + D2 * Pj);
-                        const double bjG = 2.0 * lam * D * Gj * irj;
-                        const double akG = -2.0 * lam * cs * D * Gj * irk;
-                        const double bkG = 2.0 * lam * D * Gj * irk;
-                        const double akP = lam * D2 * Gj;
-                        add(gidx(kGamma, sb), eG * pk.g_gam, ajG * pk.g_gam, bjG * pk.g_gam,
-                            akG * pk.g_gam + akP * pk.gp_gam, bkG * pk.g_gam);
-                        add(gidx(kCutoff, sb), eG * pk.g_rc, ajG * pk.g_rc, bjG * pk.g_rc,
-                            akG * pk.g_rc + akP * pk.gp_rc, bkG * pk.g_rc);
+                    if (want_grc) {
+                        // through g_ij (and g'_ij, which only αj sees), then g_ik (and g'_ik)
+                        const Tangent dGj{lam * D2 * Gk, -2.0 * lam * cs * D * Gk * irj, 2.0 * lam * D * Gk * irj,
+                                          lam * (-2.0 * cs * D * Gk * irk + D2 * Pk), 2.0 * lam * D * Gk * irk};
+                        const double dPj = lam * D2 * Gk;
+                        const Tangent dGk{lam * D2 * Gj, lam * (-2.0 * cs * D * Gj * irj + D2 * Pj),
+                                          2.0 * lam * D * Gj * irj, -2.0 * lam * cs * D * Gj * irk,
+                                          2.0 * lam * D * Gj * irk};
+                        const double dPk = lam * D2 * Gj;
+                        Tangent gam_j = dGj * pj.g_gam, rc_j = dGj * pj.g_rc;
+                        gam_j.aj += dPj * pj.gp_gam;
+                        rc_j.aj += dPj * pj.gp_rc;
+                        Tangent gam_k = dGk * pk.g_gam, rc_k = dGk * pk.g_rc;
+                        gam_k.ak += dPk * pk.gp_gam;
+                        rc_k.ak += dPk * pk.gp_rc;
+                        add2(pj.col_gam, gam_j, pk.col_gam, gam_k);
+                        add2(pj.col_rc, rc_j, pk.col_rc, rc_k);
                     }
                 }
             }
+            for (int x = 0; x < 3; ++x) a[3 * qj + x] += acc_j[x];
         }
 
         // ---- scatter dE_i/dr_ij to forces of i and j and to the strain derivative
@@ -281,26 +350,26 @@ void StillingerWeber::compute_config_impl(const BatchView& b, std::int64_t c, co
             }
             if (out.stress) add_virial(virial, av, d);
             if (need_da) {
+                const double* dq = &da[3 * q * NC];
                 if (out.dforces) {
-                    double* fi = out.dforces + 3 * i * P;
-                    double* fj = out.dforces + 3 * pr.j * P;
-                    const double* dq = &da[3 * q * P];
-                    for (std::size_t k = 0; k < 3 * P; ++k) {
+                    double* fi = out.dforces + 3 * i * NC;
+                    double* fj = out.dforces + 3 * pr.j * NC;
+                    for (std::size_t k = 0; k < 3 * NC; ++k) {
                         fi[k] += dq[k];
                         fj[k] -= dq[k];
                     }
                 }
                 if (dvirial) {
-                    const double* dx = &da[(3 * q + 0) * P];
-                    const double* dy = &da[(3 * q + 1) * P];
-                    const double* dz = &da[(3 * q + 2) * P];
-                    for (std::size_t t = 0; t < P; ++t) {
-                        dvirial[0 * P + t] += dx[t] * d[0];
-                        dvirial[1 * P + t] += dy[t] * d[1];
-                        dvirial[2 * P + t] += dz[t] * d[2];
-                        dvirial[3 * P + t] += 0.5 * (dy[t] * d[2] + dz[t] * d[1]);
-                        dvirial[4 * P + t] += 0.5 * (dx[t] * d[2] + dz[t] * d[0]);
-                        dvirial[5 * P + t] += 0.5 * (dx[t] * d[1] + dy[t] * d[0]);
+                    const double* dx = dq;
+                    const double* dy = dq + NC;
+                    const double* dz = dq + 2 * NC;
+                    for (std::size_t t = 0; t < NC; ++t) {
+                        dvirial[0 * NC + t] += dx[t] * d[0];
+                        dvirial[1 * NC + t] += dy[t] * d[1];
+                        dvirial[2 * NC + t] += dz[t] * d[2];
+                        dvirial[3 * NC + t] += 0.5 * (dy[t] * d[2] + dz[t] * d[1]);
+                        dvirial[4 * NC + t] += 0.5 * (dx[t] * d[2] + dz[t] * d[0]);
+                        dvirial[5 * NC + t] += 0.5 * (dx[t] * d[1] + dy[t] * d[0]);
                     }
                 }
             }
@@ -315,7 +384,9 @@ void StillingerWeber::compute_config_impl(const BatchView& b, std::int64_t c, co
 }
 
 // Both variants are instantiated here, where the template body is visible.
-template void StillingerWeber::compute_config_impl<false>(const BatchView&, std::int64_t, const double*, const Outputs&) const;
-template void StillingerWeber::compute_config_impl<true>(const BatchView&, std::int64_t, const double*, const Outputs&) const;
+template void StillingerWeber::compute_config_impl<false>(const BatchView&, std::int64_t, const double*, const Outputs&,
+                                                          const ParamColumns&) const;
+template void StillingerWeber::compute_config_impl<true>(const BatchView&, std::int64_t, const double*, const Outputs&,
+                                                         const ParamColumns&) const;
 
 }  // namespace forcefit

@@ -4,6 +4,7 @@
 #include <pybind11/numpy.h>
 #include <pybind11/stl.h>
 
+#include <optional>
 #include <string>
 
 #include "bindings.hpp"
@@ -43,20 +44,25 @@ py::dict compute(const forcefit::Potential& pot, const carray<std::int64_t>& ato
                  const carray<std::int32_t>& species, const carray<std::int64_t>& first,
                  const carray<std::int32_t>& neigh, const carray<double>& rij, const carray<double>& volume,
                  double cutoff, const carray<double>& params, bool energy, bool forces, bool stress,
-                 bool param_derivs) {
+                 bool param_derivs, const std::optional<carray<std::int32_t>>& selected) {
     if (atom_offset.ndim() != 1 || atom_offset.shape(0) < 1) {
         throw forcefit::InputError("atom_offset must be a 1-D array of length n_configs + 1");
     }
     const py::ssize_t C = atom_offset.shape(0) - 1;
     const py::ssize_t N = species.ndim() == 1 ? species.shape(0) : -1;
     const py::ssize_t P = neigh.ndim() == 1 ? neigh.shape(0) : -1;
-    const py::ssize_t np = static_cast<py::ssize_t>(pot.num_params());
+    const py::ssize_t n_params = static_cast<py::ssize_t>(pot.num_params());
     check_shape(species, "species", {N});
     check_shape(first, "first", {N + 1});
     check_shape(neigh, "neigh", {P});
     check_shape(rij, "rij", {P, 3});
     check_shape(volume, "volume", {C});
-    check_shape(params, "params", {np});
+    check_shape(params, "params", {n_params});
+    py::ssize_t np = n_params;  // columns of the derivative outputs
+    if (selected) {
+        if (selected->ndim() != 1) throw forcefit::InputError("selected must be a 1-D array of parameter indices");
+        np = selected->shape(0);
+    }
 
     forcefit::BatchView b;
     b.n_configs = C;
@@ -72,6 +78,10 @@ py::dict compute(const forcefit::Potential& pot, const carray<std::int64_t>& ato
 
     py::dict result;
     forcefit::Outputs out;
+    if (selected) {
+        out.selected = selected->data();
+        out.n_selected = static_cast<std::size_t>(np);
+    }
     auto make = [&](const char* key, std::vector<py::ssize_t> shape) {
         py::array_t<double> arr(shape);
         result[key] = arr;
@@ -119,9 +129,11 @@ void forcefit::python::bind_potentials(py::module_& m) {
         .def("compute", &compute, py::arg("atom_offset"), py::arg("species"), py::arg("first"), py::arg("neigh"),
              py::arg("rij"), py::arg("volume"), py::arg("cutoff"), py::arg("params"), py::arg("energy") = true,
              py::arg("forces") = true, py::arg("stress") = false, py::arg("param_derivs") = false,
+             py::arg("selected") = py::none(),
              "Energies [C] and atom_energy [N] (eV), forces [N,3] (eV/Å), stress [C,6] (eV/Å^3, ASE sign, "
              "Voigt xx yy zz yz xz xy, NaN for volume 0) and, with param_derivs, denergy [C,P], "
-             "dforces [N,3,P], dstress [C,6,P]. Returns a dict of the requested arrays.");
+             "dforces [N,3,P], dstress [C,6,P] (P = all parameters, or the flat indices in `selected`, in that "
+             "order). Returns a dict of the requested arrays.");
 
     py::class_<forcefit::LennardJones, forcefit::Potential>(m, "LennardJonesKernel")
         .def(py::init<int, bool>(), py::arg("n_species"), py::arg("shifted"))

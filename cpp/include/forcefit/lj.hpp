@@ -29,7 +29,7 @@ private:
     friend class KernelPotential<LennardJones>;
     template <bool ParamDerivs>
     void compute_config_impl(const BatchView& batch, std::int64_t c, const double* params,
-                             const Outputs& out) const;
+                             const Outputs& out, const ParamColumns& cols) const;
 
     bool shifted_;
 };

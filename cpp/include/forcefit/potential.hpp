@@ -51,8 +51,10 @@ struct BatchView {
 };
 
 /// Output buffers of Potential::compute(); every pointer may be nullptr (= not wanted).
-/// P below is Potential::num_params(); the parameter derivatives are with respect to the flat
-/// parameter vector passed to compute().
+/// The parameter derivatives are with respect to the flat parameter vector passed to compute():
+/// all of it (P = Potential::num_params() columns), or only the components listed in
+/// `selected` (P = n_selected columns, in that order), which saves the work for parameters a
+/// fit keeps fixed.
 struct Outputs {
     double* energy = nullptr;       ///< [C] eV
     double* atom_energy = nullptr;  ///< [N] eV, sums to energy per configuration
@@ -61,8 +63,24 @@ struct Outputs {
     double* denergy = nullptr;      ///< [C,P] eV per parameter unit
     double* dforces = nullptr;      ///< [N,3,P]
     double* dstress = nullptr;      ///< [C,6,P]
+    const std::int32_t* selected = nullptr;  ///< [n_selected] flat parameter indices, or nullptr = all
+    std::size_t n_selected = 0;
 
     bool any_param_derivative() const { return denergy || dforces || dstress; }
+};
+
+/// Where each parameter's derivative goes in the derivative outputs.
+struct ParamColumns {
+    std::vector<int> column;  ///< [num_params] output column of parameter t, −1 = not computed
+    std::size_t n = 0;        ///< number of columns (last dimension of denergy/dforces/dstress)
+    bool wanted(std::size_t t) const { return column[t] >= 0; }
+    /// True when any component of the block [start, start+size) is wanted.
+    bool any(std::size_t start, std::size_t size) const {
+        for (std::size_t t = start; t < start + size; ++t) {
+            if (column[t] >= 0) return true;
+        }
+        return false;
+    }
 };
 
 /// Name and number of components of one parameter in the flat parameter vector.
@@ -114,8 +132,9 @@ protected:
     /// Computes configuration c. Buffers are zeroed beforehand; the kernel adds energy,
     /// atom_energy, forces, the strain derivative dE/dε (into the stress row, Voigt order) and
     /// the parameter derivatives of these for the atoms and rows of configuration c only.
+    /// `cols` maps parameters to columns of the derivative outputs.
     virtual void compute_config(const BatchView& batch, std::int64_t c, const double* params,
-                                const Outputs& out) const = 0;
+                                const Outputs& out, const ParamColumns& cols) const = 0;
 
     /// Adds the strain-derivative contribution of one pair term: dE/dr (vector, eV/Å) acting
     /// along r (Å) to a Voigt row w (xx yy zz yz xz xy), symmetrised.
@@ -143,12 +162,12 @@ public:
 
 protected:
     void compute_config(const BatchView& batch, std::int64_t c, const double* params,
-                        const Outputs& out) const final {
+                        const Outputs& out, const ParamColumns& cols) const final {
         const Derived& self = static_cast<const Derived&>(*this);
-        if (out.any_param_derivative()) {
-            self.template compute_config_impl<true>(batch, c, params, out);
+        if (out.any_param_derivative() && cols.n > 0) {
+            self.template compute_config_impl<true>(batch, c, params, out, cols);
         } else {
-            self.template compute_config_impl<false>(batch, c, params, out);
+            self.template compute_config_impl<false>(batch, c, params, out, cols);
         }
     }
 };

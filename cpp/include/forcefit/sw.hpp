@@ -35,7 +35,7 @@ private:
     friend class KernelPotential<StillingerWeber>;
     template <bool ParamDerivs>
     void compute_config_impl(const BatchView& batch, std::int64_t c, const double* params,
-                             const Outputs& out) const;
+                             const Outputs& out, const ParamColumns& cols) const;
 };
 
 }  // namespace forcefit

@@ -160,14 +160,18 @@ class BatchResult:
 
 
 def run_kernel(kernel: Any, batch: NeighborBatch, params: np.ndarray, energy: bool = True,
-               forces: bool = True, stress: bool = False, param_derivs: bool = False) -> BatchResult:
+               forces: bool = True, stress: bool = False, param_derivs: bool = False,
+               param_indices: Optional[Sequence[int]] = None) -> BatchResult:
     """Evaluate a compiled kernel (``forcefit._core.*Kernel``) on ``batch`` with the flat
-    parameter vector ``params``; returns a ``BatchResult``."""
+    parameter vector ``params``; returns a ``BatchResult``. ``param_indices`` (flat indices)
+    restricts the parameter derivatives to those columns, in that order (default: all)."""
     if not isinstance(batch, NeighborBatch):
         raise InputError(f"compute_batch needs a NeighborBatch, got {type(batch).__name__}")
+    selected = None if param_indices is None else np.asarray(param_indices, dtype=np.int32).reshape(-1)
     out = kernel.compute(batch.atom_offset, batch.species, batch.first, batch.neigh, batch.rij,
                          batch.volume, batch.cutoff, np.ascontiguousarray(params, dtype=np.float64),
-                         energy=energy, forces=forces, stress=stress, param_derivs=param_derivs)
+                         energy=energy, forces=forces, stress=stress, param_derivs=param_derivs,
+                         selected=selected)
     return BatchResult(**out)
 
 

@@ -79,12 +79,18 @@ class KernelModel(Model):
         return {s: k for k, s in enumerate(self.species)}
 
     def compute_batch(self, batch: NeighborBatch, energy: bool = True, forces: bool = True,
-                      stress: bool = False, param_derivs: bool = False) -> BatchResult:
+                      stress: bool = False, param_derivs: bool = False,
+                      param_indices: Optional[Sequence[int]] = None) -> BatchResult:
         """Energies, forces, stress and (``param_derivs``) their derivatives with respect to every
         model parameter for a ``NeighborBatch`` built with this model's species codes. See
-        ``BatchResult`` for shapes and units."""
+        ``BatchResult`` for shapes and units.
+
+        ``param_indices``: optional flat parameter indices (``get_model_params_flat`` order); the
+        derivative arrays then hold only those columns, in that order, and the kernels skip the
+        work for the others (a fit passes its free parameters)."""
         return run_kernel(self._kernel, batch, self.get_model_params_flat(), energy=energy,
-                          forces=forces, stress=stress, param_derivs=param_derivs)
+                          forces=forces, stress=stress, param_derivs=param_derivs,
+                          param_indices=param_indices)
 
     # -- helpers ----------------------------------------------------------------------------
     def _check(self, flat: np.ndarray) -> None:

@@ -129,3 +129,21 @@ def test_parameter_list_must_be_parameters():
 
     with pytest.raises(TypeError, match="dict of Parameter"):
         Bad()
+
+
+def test_cli_model_params_prints_parameters(capsys):
+    from forcefit.cli.main import main
+
+    assert main(["model", "params", "SW"]) == 0
+    out = capsys.readouterr().out
+    assert "name: A" in out and "name: gamma" in out and "Model: StillingerWeber" in out
+    assert main(["model", "params", "LennardJones", "--species", "Si", "C"]) == 0
+    out = capsys.readouterr().out
+    assert "size: 3" in out  # three species pairs
+
+
+def test_cli_model_params_unknown_name_is_an_error(capsys):
+    from forcefit.cli.main import main
+
+    assert main(["model", "params", "NoSuchModel__MO_000000000000_000"]) == 1
+    assert "NoSuchModel__MO_000000000000_000" in capsys.readouterr().err

@@ -211,10 +211,15 @@ class Loss:
                 options = dict(kwargs.pop("options", {}) or {})
                 options.update(kwargs)
                 options.pop("method", None)
-                result = geodesic_lm(self.objective.residual, x0, jac=self.objective.jacobian, bounds=box, **options)
+                # trial points are usually accepted and then need the Jacobian: evaluate them with
+                # derivatives; the acceleration probe needs residuals only
+                obj = self.objective
+                result = geodesic_lm(obj.residual_with_derivatives, x0, jac=obj.jacobian, bounds=box,
+                                     fun_probe=obj.residual, **options)
             else:
                 extra = {} if box is None else {"bounds": box}
-                result = scipy.optimize.least_squares(self.objective.residual, x0, jac=self.objective.jacobian,
+                result = scipy.optimize.least_squares(self.objective.residual_with_derivatives, x0,
+                                                      jac=self.objective.jacobian,
                                                       method=method, **extra, **kwargs)
             return result
         raise AssertionError(method)  # minimize() checked the name

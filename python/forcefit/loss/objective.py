@@ -116,9 +116,14 @@ class Objective:
                 f"the model predicts NaN/inf for configuration(s) {', '.join(names)}{more} at parameters {params}")
 
     # -- public: values at x -----------------------------------------------------------------
-    def residual(self, x) -> np.ndarray:
-        self._update(np.asarray(x, dtype=np.float64).reshape(-1), False)
+    def residual(self, x, derivs: bool = False) -> np.ndarray:
+        """Residuals at x; ``derivs=True`` also computes the parameter derivatives now (one
+        model call instead of two when the Jacobian at x will be asked for next)."""
+        self._update(np.asarray(x, dtype=np.float64).reshape(-1), derivs)
         return self._r
+
+    def residual_with_derivatives(self, x) -> np.ndarray:
+        return self.residual(x, derivs=True)
 
     def loss(self, x) -> float:
         r = self.residual(x)

@@ -94,6 +94,7 @@ def geodesic_lm(
     jac_recompute: int = 10,
     fd_eps: float = 1.5e-8,
     callback: Optional[Callable[[np.ndarray, float], Any]] = None,
+    fun_probe: Optional[Callable[..., np.ndarray]] = None,
 ) -> OptimizeResult:
     """Minimize 1/2 |fun(x)|^2 by geodesic Levenberg-Marquardt.
 
@@ -116,6 +117,8 @@ def geodesic_lm(
         broyden: Broyden rank-one Jacobian updates, recomputing every ``jac_recompute`` accepted steps.
         fd_eps: relative step of the finite-difference Jacobian when ``jac`` is None.
         callback: called as ``callback(x, cost)`` after every accepted step.
+        fun_probe: residual function for the acceleration probe r(x + h v) (default ``fun``);
+            lets a caller whose ``fun`` also prepares the Jacobian skip that work there.
     """
     kwargs = kwargs or {}
     x = np.array(x0, dtype=np.float64).reshape(-1)
@@ -135,9 +138,9 @@ def geodesic_lm(
 
     counts = {"nfev": 0, "njev": 0}
 
-    def residual(y: np.ndarray) -> np.ndarray:
+    def residual(y: np.ndarray, f: Callable[..., np.ndarray] = fun) -> np.ndarray:
         counts["nfev"] += 1
-        return np.asarray(fun(y, *args, **kwargs), dtype=np.float64).reshape(-1)
+        return np.asarray(f(y, *args, **kwargs), dtype=np.float64).reshape(-1)
 
     def jacobian(y: np.ndarray, ry: np.ndarray) -> np.ndarray:
         counts["njev"] += 1
@@ -177,7 +180,7 @@ def geodesic_lm(
         v = _solve_damped(jtj, dtd, lam, -grad)
         step = v
         if accel:
-            r_h = residual(project(x + h * v))
+            r_h = residual(project(x + h * v), fun_probe or fun)
             if not np.all(np.isfinite(r_h)):
                 lam *= lambda_up
                 if lam > lambda_max:

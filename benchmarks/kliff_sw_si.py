@@ -1,0 +1,119 @@
+"""Benchmark: KLIFF's Stillinger-Weber silicon fit (tutorial kim_SW_Si) on forcefit.
+
+Problem (as KLIFF's tutorial): 1000 silicon configurations (KLIFF's Si_training_set, 58,400
+atoms), energy weight 1, forces weight 0.1, residuals divided by the number of atoms, loss
+1/2 sum(residual^2); SW fit of A (start 5, bounds 1-20), B (default), gamma (start 1.5) with sigma
+fixed. KLIFF's optimum: loss 0.6940780, A 14.938635, B 0.587403, gamma 2.201461.
+
+Measures: reading the data, building the neighbor batch, one loss+gradient evaluation (median of
+``--repeat``), and the L-BFGS-B and geodesic Levenberg-Marquardt fits (time, model evaluations,
+optimum), and prints them beside KLIFF's figures (KLIFF: L-BFGS-B 183 s and 176 loss evaluations
+with finite-difference gradients; geodesicLM 83 s, 71 evaluations; one loss evaluation 0.9-1.0 s).
+Exits with status 1 if an optimum misses KLIFF's by more than 1e-5 relative.
+
+    PYTHONPATH=python python benchmarks/kliff_sw_si.py [--data DIR] [--repeat N]
+"""
+
+from __future__ import annotations
+
+import argparse
+import os
+import sys
+import time
+from pathlib import Path
+
+import numpy as np
+
+from forcefit.calculators import Calculator
+from forcefit.dataset import Dataset
+from forcefit.dataset.weight import Weight
+from forcefit.loss import Loss
+from forcefit.models import StillingerWeber
+
+KLIFF_OPTIMUM = {"loss": 0.6940780, "A": 14.938635, "B": 0.587403, "gamma": 2.201461}
+KLIFF_FIGURES = {"L-BFGS-B": (183.0, 176), "geodesiclm": (83.0, 71)}
+TOLERANCE = 1e-5
+DEFAULT_DATA = Path(__file__).resolve().parents[2] / "shared" / "data" / "kliff" / "Si_training_set"
+
+
+def set_start(model: StillingerWeber) -> None:
+    model.set_opt_params(A=[[5.0, 1.0, 20.0]], B=[["default"]], sigma=[[2.0951, "fix"]], gamma=[[1.5]])
+
+
+def fitted(model: StillingerWeber, loss_value: float) -> dict:
+    p = model.get_model_params()
+    return {"loss": loss_value, "A": p["A"][0], "B": p["B"][0], "gamma": p["gamma"][0]}
+
+
+def worst_relative_error(values: dict) -> float:
+    return max(abs(values[k] - v) / abs(v) for k, v in KLIFF_OPTIMUM.items())
+
+
+def main(argv=None) -> int:
+    parser = argparse.ArgumentParser(description=__doc__.splitlines()[0])
+    parser.add_argument("--data", default=str(DEFAULT_DATA), help="KLIFF Si_training_set directory")
+    parser.add_argument("--repeat", type=int, default=20, help="loss+gradient evaluations to time")
+    args = parser.parse_args(argv)
+    if not Path(args.data).is_dir():
+        print(f"data directory not found: {args.data}", file=sys.stderr)
+        return 2
+
+    t0 = time.perf_counter()
+    configs = Dataset.from_path(args.data, Weight(energy_weight=1.0, forces_weight=0.1)).get_configs()
+    t_read = time.perf_counter() - t0
+
+    model = StillingerWeber(model_name="SW_StillingerWeber_1985_Si")
+    set_start(model)
+    calc = Calculator(model)
+    t0 = time.perf_counter()
+    calc.create(configs)
+    t_create = time.perf_counter() - t0
+    loss = Loss(calc)
+
+    x0 = calc.get_opt_params()
+    times = []
+    for k in range(args.repeat):
+        x = x0 * (1.0 + 1e-9 * (k + 1))        # a new point each time: no cached result
+        t0 = time.perf_counter()
+        loss.get_loss_and_gradient(x)
+        times.append(time.perf_counter() - t0)
+    t_eval = float(np.median(times))
+    start_loss = loss.get_loss(x0)
+
+    results = {}
+    for method in ["L-BFGS-B", "geodesiclm"]:
+        set_start(model)
+        t0 = time.perf_counter()
+        res = loss.minimize(method)
+        elapsed = time.perf_counter() - t0
+        results[method] = (elapsed, res.n_model_evaluations, fitted(model, res.loss), res.message)
+
+    natoms = sum(c.get_num_atoms() for c in configs)
+    threads = os.environ.get("OMP_NUM_THREADS", f"default ({os.cpu_count()} CPUs)")
+    print(f"KLIFF Stillinger-Weber Si benchmark: {len(configs)} configurations, {natoms} atoms, "
+          f"OMP threads: {threads}")
+    print(f"read data {t_read:.2f} s; build neighbor batch {t_create:.2f} s; start loss {start_loss:.6f}")
+    print(f"one loss+gradient evaluation: forcefit {1e3 * t_eval:.1f} ms (median of {args.repeat}); "
+          "KLIFF one loss evaluation 0.9-1.0 s")
+    print()
+    header = (f"{'method':<11} {'forcefit s':>10} {'evals':>6} {'KLIFF s':>8} {'evals':>6}  "
+              f"{'loss':>10} {'A':>10} {'B':>9} {'gamma':>9} {'max rel err':>11}")
+    print(header)
+    print("-" * len(header))
+    ok = True
+    for method, (elapsed, evals, v, message) in results.items():
+        kliff_s, kliff_evals = KLIFF_FIGURES[method]
+        err = worst_relative_error(v)
+        ok &= err <= TOLERANCE
+        print(f"{method:<11} {elapsed:>10.2f} {evals:>6d} {kliff_s:>8.0f} {kliff_evals:>6d}  "
+              f"{v['loss']:>10.7f} {v['A']:>10.6f} {v['B']:>9.6f} {v['gamma']:>9.6f} {err:>11.1e}")
+    k = KLIFF_OPTIMUM
+    print(f"{'KLIFF':<11} {'':>10} {'':>6} {'':>8} {'':>6}  {k['loss']:>10.7f} {k['A']:>10.6f} "
+          f"{k['B']:>9.6f} {k['gamma']:>9.6f}")
+    print()
+    print("optimum within 1e-5 of KLIFF's: " + ("yes" if ok else "NO"))
+    return 0 if ok else 1
+
+
+if __name__ == "__main__":
+    raise SystemExit(main())

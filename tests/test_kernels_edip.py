@@ -73,7 +73,7 @@ def test_supercell_energy_is_extensive():
 def test_errors_and_names():
     with pytest.raises(InputError, match="one species"):
         EDIP(["Si", "C"])
-    with pytest.raises(InputError, match="c < a"):
+    with pytest.raises(InputError, match="c < b"):
         EDIP(c=3.5)
     assert list(EDIP().model_params) == list(SI_1998)
 

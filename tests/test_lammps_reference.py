@@ -61,3 +61,41 @@ def test_edip_matches_lammps(name, tmp_path):
     ref = run_lammps(atoms, ["Si"], ["pair_style edip", f"pair_coeff * * {edip_file} Si"], tmp_path / "plain")
     assert res.energy[0] == pytest.approx(ref["energy"], rel=1e-7)
     assert rel_err(res.forces, ref["forces"]) < 1e-5
+
+
+def test_write_lammps_sw_two_species(tmp_path):
+    # every per-pair parameter distinct, cos θ0 included (the file spells out each triplet)
+    from forcefit.models.stillinger_weber import StillingerWeber
+
+    model = StillingerWeber(["Si", "C"], A=[15.28, 14.0, 16.5], B=[0.60, 0.7, 0.55], p=[4.0, 4.2, 3.9],
+                            q=[0.0, 0.1, 0.2], sigma=[2.0951, 2.0, 1.9], gamma=[2.51, 2.3, 2.4],
+                            costheta0=[-1 / 3, -0.3, -0.35], cutoff=[3.77, 3.6, 3.5],
+                            **{"lambda": [45.5, 40.0, 50.0]})
+    path = model.write_lammps(tmp_path / "SiC.sw")
+    for name in ("strained", "cluster"):
+        atoms = structures()[name]
+        atoms.symbols[::4] = "C"
+        ref = run_lammps(atoms, ["Si", "C"], ["pair_style sw", f"pair_coeff * * {path} Si C"], tmp_path / name)
+        res = evaluate(model, [atoms], stress=bool(atoms.pbc.all()))
+        assert res.energy[0] == pytest.approx(ref["energy"], rel=1e-12)
+        assert rel_err(res.forces, ref["forces"]) < 1e-10
+        if atoms.pbc.all():
+            assert rel_err(res.stress[0], ref["stress"]) < 1e-10
+
+
+def test_write_lammps_edip(tmp_path):
+    model = EDIP(A=7.5, lam=1.6, u2=30.0, a=3.2, b=3.2)
+    path = model.write_lammps(tmp_path / "Si.edip")
+    atoms = structures()["liquid"]
+    ref = run_lammps(atoms, ["Si"], ["pair_style edip/multi", f"pair_coeff * * {path} Si"], tmp_path / "run")
+    res = evaluate(model, [atoms], stress=True)
+    assert res.energy[0] == pytest.approx(ref["energy"], rel=1e-12)
+    assert rel_err(res.forces, ref["forces"]) < 1e-10
+    assert rel_err(res.stress[0], ref["stress"]) < 1e-10
+
+
+def test_write_lammps_edip_needs_one_cutoff(tmp_path):
+    from forcefit.errors import InputError
+
+    with pytest.raises(InputError, match="one cutoff"):
+        EDIP(b=3.0).write_lammps(tmp_path / "x.edip")

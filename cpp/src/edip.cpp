@@ -32,7 +32,7 @@ double EDIP::influence_distance(const double* params) const { return std::max(pa
 void EDIP::check_params(const double* params) const {
     Potential::check_params(params);
     if (!(params[ka] > 0.0 && params[kb] > 0.0)) throw InputError("EDIP: cutoffs a and b must be > 0");
-    if (!(params[kc] > 0.0 && params[kc] < params[ka])) throw InputError("EDIP: need 0 < c < a");
+    if (!(params[kc] > 0.0 && params[kc] < params[kb])) throw InputError("EDIP: need 0 < c < b");
     if (!(params[kB] > 0.0)) throw InputError("EDIP: B must be > 0");
 }
 
@@ -96,11 +96,11 @@ void EDIP::compute_config_impl(const BatchView& bv, std::int64_t c, const double
             pr.in_b = pr.r < b_v;
             for (int x = 0; x < 3; ++x) pr.u[x] = d[x] / pr.r;
             pr.fp = T(0.0);
-            if (!pr.in_a) continue;
+            if (!pr.in_b) continue;
             if (pr.r < c_v) {
                 Z += T(1.0);
             } else {
-                const T width = a - cc;
+                const T width = b - cc;
                 const T x = (pr.r - cc) / width;
                 const T x3inv = 1.0 / (x * x * x);
                 const T w = 1.0 - x3inv;
@@ -170,7 +170,7 @@ void EDIP::compute_config_impl(const BatchView& bv, std::int64_t c, const double
         for (std::size_t q = 0; q < n; ++q) {
             const EdipPair<T>& pr = pairs[q];
             if (!pr.in_a && !pr.in_b) continue;
-            if (pr.in_a && pr.r >= c_v) {
+            if (pr.in_b && pr.r >= c_v) {
                 const T s = dEdZ * pr.fp;
                 for (int x = 0; x < 3; ++x) grad[3 * q + x] += s * pr.u[x];
             }

@@ -3,13 +3,14 @@
 // EDIP__MD_506186535567_002:
 //
 //   E_i = Σ_{j, r_ij < a} V2(r_ij, Z_i) + Σ_{j<k, r_ij < b, r_ik < b} g(r_ij) g(r_ik) h(l_ijk, Z_i)
-//   Z_i = Σ_{m, r_im < a} f(r_im),  f = 1 (r < c), exp(alp / (1 − x^−3)) with x = (r−c)/(a−c)
+//   Z_i = Σ_{m, r_im < b} f(r_im),  f = 1 (r < c), exp(alp / (1 − x^−3)) with x = (r−c)/(b−c)
 //   V2(r, Z) = A [(B/r)^rh − exp(−bet Z²)] exp(sig / (r − a))
 //   g(r) = exp(gam / (r − b)),  l_ijk = cos θ_jik
 //   h(l, Z) = lam [(1 − exp(−Q(Z) (l + τ(Z))²)) + eta Q(Z) (l + τ(Z))²]
 //   Q(Z) = Qo exp(−mu Z),  τ(Z) = u1 + u2 (u3 exp(−u4 Z) − exp(−2 u4 Z))
 // (every ordered pair i→j contributes V2 with the coordination of i, as in the paper and in
-// LAMMPS `pair_style edip`; LAMMPS uses one cutoff, a = b).
+// LAMMPS `pair_style edip`). The paper and LAMMPS have one cutoff a; the KIM driver splits it
+// into a (two-body) and b (three-body and coordination), and so does this kernel.
 //
 // Flat parameter vector (18 scalars, the KIM driver's order):
 //   a (Å), A (eV), B (Å), rh, sig (Å), lam (eV), gam (Å), b (Å), c (Å), mu, Qo, eta, bet, alp,

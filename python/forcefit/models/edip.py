@@ -3,12 +3,14 @@
 Justo, Bazant, Kaxiras, Bulatov, Yip, PRB 58, 2539 (1998)::
 
     E_i = Σ_{j, r<a} V2(r_ij, Z_i) + Σ_{j<k, r<b} g(r_ij) g(r_ik) h(cos θ_jik, Z_i)
-    Z_i = Σ_m f(r_im),  f = 1 (r<c), exp(alp/(1 − x^−3)), x = (r−c)/(a−c) (c<r<a), 0 beyond a
+    Z_i = Σ_m f(r_im),  f = 1 (r<c), exp(alp/(1 − x^−3)), x = (r−c)/(b−c) (c<r<b), 0 beyond b
     V2  = A [(B/r)^rh − exp(−bet Z²)] exp(sig/(r − a)),   g(r) = exp(gam/(r − b))
     h   = lam [1 − exp(−Q (l+τ)²) + eta Q (l+τ)²],  Q = Qo exp(−mu Z),
     τ   = u1 + u2 (u3 exp(−u4 Z) − exp(−2 u4 Z))
 
-Parameter names and order are those of the OpenKIM driver EDIP__MD_506186535567_002:
+The paper (and LAMMPS) has one cutoff a = b; as in the OpenKIM driver EDIP__MD_506186535567_002,
+``a`` cuts the two-body term and ``b`` the three-body term and the coordination.
+Parameter names and order are those of that driver:
 ``a`` (Å), ``A`` (eV), ``B`` (Å), ``rh``, ``sig`` (Å), ``lam`` (eV), ``gam`` (Å), ``b`` (Å),
 ``c`` (Å), ``mu``, ``Qo``, ``eta``, ``bet``, ``alp``, ``u1``, ``u2``, ``u3``, ``u4`` (all scalars).
 Defaults: the published Si parameters (EDIP_JustoBazantKaxiras_1998_Si__MO_958932894036_002;
@@ -36,10 +38,10 @@ SI_1998 = {
 }
 
 _DESCRIPTIONS = {
-    "a": "two-body and coordination cutoff, Å", "A": "two-body energy scale, eV",
+    "a": "two-body cutoff, Å", "A": "two-body energy scale, eV",
     "B": "repulsive length, Å", "rh": "repulsive exponent", "sig": "two-body decay length, Å",
     "lam": "three-body energy scale, eV", "gam": "three-body decay length, Å",
-    "b": "three-body cutoff, Å", "c": "start of the coordination cutoff, Å",
+    "b": "three-body and coordination cutoff, Å", "c": "start of the coordination cutoff, Å",
     "mu": "Q(Z) decay", "Qo": "Q(Z) prefactor", "eta": "second three-body term factor",
     "bet": "bond-order exponent", "alp": "coordination cutoff steepness",
     "u1": "τ(Z) constant", "u2": "τ(Z) factor", "u3": "τ(Z) positive term factor", "u4": "τ(Z) decay",

@@ -211,8 +211,7 @@ class KIMModel(Model):
                 for sign in (1.0, -1.0):
                     theta = base.copy()
                     theta[k] += sign * h
-                    self._push_params(theta)
-                    shifted.append(self._evaluate(batch, True, stress))
+                    shifted.append(self._evaluate(batch, True, stress, theta))
                 (e1, f1, s1), (e2, f2, s2) = shifted
                 de[:, k] = (e1 - e2) / (2 * h)
                 df[:, :, k] = (f1 - f2) / (2 * h)
@@ -223,8 +222,9 @@ class KIMModel(Model):
                               denergy=de, dforces=df, dstress=ds)
 
     # -- helpers -----------------------------------------------------------------------------
-    def _evaluate(self, batch: KIMBatch, forces: bool, stress: bool):
-        self._push_params()
+    def _evaluate(self, batch: KIMBatch, forces: bool, stress: bool, theta: Optional[np.ndarray] = None):
+        """Energies, forces, stress with parameters ``theta`` (default: the model's)."""
+        self._push_params(theta)
         e = np.empty(batch.n_configs)
         f = np.empty((batch.n_atoms, 3))
         s = np.full((batch.n_configs, 6), np.nan)

@@ -5,9 +5,10 @@ transformed space when the model has a ``params_transform``). KLIFF's convention
 and optima compare one to one.
 
 Evaluation: one ``Calculator.compute_all`` call (one batch over every configuration) per x.
-Derivatives are analytic for built-in models: the kernels return d(prediction)/d(theta) for every
-model parameter theta (``param_derivs``); the chain rule through the selection of optimized
-components and the transform is the matrix ``Model.dflat_dopt()`` [P, n_opt]. Hence
+Derivatives are analytic for built-in models: the kernels return d(prediction)/d(theta) for the
+optimized model parameters theta (``param_derivs``, ``param_indices``); the chain rule through
+the selection of optimized components and the transform is the matrix ``Model.dflat_dopt()``
+[P, n_opt] (one nonzero per column, applied as a gather, ``Model.opt_to_flat``). Hence
     Jacobian   J = scale * d(prediction)/d(theta) @ dflat_dopt,  [m, n_opt]
     gradient   J^T r, computed without forming J when only the gradient is needed.
 

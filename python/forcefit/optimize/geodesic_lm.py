@@ -178,63 +178,26 @@ def geodesic_lm(
         nit += 1
 
         v = _solve_damped(jtj, dtd, lam, -grad)
-        step = v
+        step, acceptable = v, True
         if accel:
             r_h = residual(project(x + h * v), fun_probe or fun)
-            if not np.all(np.isfinite(r_h)):
-                lam *= lambda_up
-                if lam > lambda_max:
-                    status = -1
-                    break
-                continue
-            rvv = (2.0 / h) * ((r_h - r) / h - J @ v)
-            a = _solve_damped(jtj, dtd, lam, -(J.T @ rvv))
-            v_norm = np.sqrt(np.sum(dtd * v * v))
-            a_norm = np.sqrt(np.sum(dtd * a * a))
-            if v_norm > 0 and 2.0 * a_norm / v_norm > alpha:
-                lam *= lambda_up
-                if accepted_since_recompute > 0:
-                    J, jtj, dtd = refreshed(x, r, dtd)
-                    accepted_since_recompute = 0
-                if lam > lambda_max:
-                    status = -1
-                    break
-                continue
-            step = v + 0.5 * a
+            acceptable = bool(np.all(np.isfinite(r_h)))
+            if acceptable:
+                rvv = (2.0 / h) * ((r_h - r) / h - J @ v)
+                a = _solve_damped(jtj, dtd, lam, -(J.T @ rvv))
+                v_norm = np.sqrt(np.sum(dtd * v * v))
+                a_norm = np.sqrt(np.sum(dtd * a * a))
+                # the acceleration must stay small next to the velocity (the step is then a
+                # reliable second-order move along the geodesic)
+                acceptable = not (v_norm > 0 and 2.0 * a_norm / v_norm > alpha)
+                step = v + 0.5 * a
+        if acceptable:
+            x_new = project(x + step)
+            r_new = residual(x_new)
+            cost_new = 0.5 * float(r_new @ r_new) if np.all(np.isfinite(r_new)) else np.inf
+            acceptable = cost_new < cost
 
-        x_new = project(x + step)
-        r_new = residual(x_new)
-        cost_new = 0.5 * float(r_new @ r_new) if np.all(np.isfinite(r_new)) else np.inf
-        if cost_new < cost:
-            dx = x_new - x
-            reduction = cost - cost_new
-            if broyden and accepted_since_recompute + 1 < jac_recompute:
-                J = J + np.outer(r_new - r - J @ dx, dx) / float(dx @ dx)
-                accepted_since_recompute += 1
-            else:
-                J = jacobian(x_new, r_new)
-                accepted_since_recompute = 0
-            x, r, cost = x_new, r_new, cost_new
-            jtj = J.T @ J
-            dtd = np.maximum(dtd, np.diag(jtj))
-            lam /= lambda_down
-            if callback is not None:
-                callback(x.copy(), cost)
-            logger.debug("geodesic_lm iteration %d: cost %.12e, lambda %.3e", nit, cost, lam)
-            small_cost_change = reduction <= ftol * cost
-            small_step = np.linalg.norm(dx) <= xtol * (xtol + np.linalg.norm(x))
-            if (small_cost_change or small_step) and accepted_since_recompute > 0:
-                # A Broyden Jacobian may only be stale: refresh it before declaring convergence.
-                J, jtj, dtd = refreshed(x, r, dtd)
-                accepted_since_recompute = 0
-                continue
-            if small_cost_change:
-                status = 2
-                break
-            if small_step:
-                status = 3
-                break
-        else:
+        if not acceptable:
             lam *= lambda_up
             if accepted_since_recompute > 0:
                 # A rejected step with a Broyden Jacobian: first suspect the Jacobian.
@@ -243,6 +206,36 @@ def geodesic_lm(
             if lam > lambda_max:
                 status = -1
                 break
+            continue
+
+        dx = x_new - x
+        reduction = cost - cost_new
+        if broyden and accepted_since_recompute + 1 < jac_recompute:
+            J = J + np.outer(r_new - r - J @ dx, dx) / float(dx @ dx)
+            accepted_since_recompute += 1
+        else:
+            J = jacobian(x_new, r_new)
+            accepted_since_recompute = 0
+        x, r, cost = x_new, r_new, cost_new
+        jtj = J.T @ J
+        dtd = np.maximum(dtd, np.diag(jtj))
+        lam /= lambda_down
+        if callback is not None:
+            callback(x.copy(), cost)
+        logger.debug("geodesic_lm iteration %d: cost %.12e, lambda %.3e", nit, cost, lam)
+        small_cost_change = reduction <= ftol * cost
+        small_step = np.linalg.norm(dx) <= xtol * (xtol + np.linalg.norm(x))
+        if (small_cost_change or small_step) and accepted_since_recompute > 0:
+            # A Broyden Jacobian may only be stale: refresh it before declaring convergence.
+            J, jtj, dtd = refreshed(x, r, dtd)
+            accepted_since_recompute = 0
+            continue
+        if small_cost_change:
+            status = 2
+            break
+        if small_step:
+            status = 3
+            break
 
     grad = J.T @ r
     return OptimizeResult(

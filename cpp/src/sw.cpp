@@ -133,7 +133,7 @@ struct SwPair {
     double g, gp;   // exp(γ/(r − rc)) and its r-derivative
     double sqrt_lam, half_c0;  // λ_ijk = sqrt|λ_ij| sqrt|λ_ik|; cos θ0 = (c0_ij + c0_ik)/2
     double inv_2lam;           // dλ_ijk/dλ_ij = λ_ijk / (2 λ_ij)
-    double g_gam, g_rc, gp_gam, gp_rc;  // partials of g and gp in γ and rc
+    double gam, inv_dr;        // γ and w = 1/(r − rc), for the γ and rc derivatives
     int col_lam, col_c0, col_gam, col_rc;  // derivative-output columns of this pair's parameters
 };
 
@@ -170,7 +170,8 @@ void StillingerWeber::compute_config_impl(const BatchView& b, std::int64_t c, co
     const bool want_pq = ParamDerivs && (cols.any(kP * npair, 2 * npair));
     const bool want_lam = ParamDerivs && cols.any(kLambda * npair, npair);
     const bool want_c0 = ParamDerivs && cols.any(kCosTheta0 * npair, npair);
-    const bool want_grc = ParamDerivs && (cols.any(kGamma * npair, npair) || cols.any(kCutoff * npair, npair));
+    const bool want_gam = ParamDerivs && cols.any(kGamma * npair, npair);
+    const bool want_rc = ParamDerivs && cols.any(kCutoff * npair, npair);
 
     double virial[6] = {0, 0, 0, 0, 0, 0};
     double energy = 0.0;
@@ -242,10 +243,8 @@ void StillingerWeber::compute_config_impl(const BatchView& b, std::int64_t c, co
             pr.half_c0 = 0.5 * par(kCosTheta0, pr.s);
             if constexpr (ParamDerivs) {
                 pr.inv_2lam = lam != 0.0 ? 0.5 / lam : 0.0;
-                pr.g_gam = pr.g * inv_dr;
-                pr.g_rc = -pr.gp;
-                pr.gp_gam = -pr.g * inv_dr * inv_dr * (1.0 + gam * inv_dr);
-                pr.gp_rc = -gam * pr.g * inv_dr * inv_dr * inv_dr * (2.0 + gam * inv_dr);
+                pr.gam = gam;
+                pr.inv_dr = inv_dr;
                 pr.col_lam = column(kLambda, pr.s);
                 pr.col_c0 = column(kCosTheta0, pr.s);
                 pr.col_gam = column(kGamma, pr.s);
@@ -313,23 +312,22 @@ void StillingerWeber::compute_config_impl(const BatchView& b, std::int64_t c, co
                                            lam * (cs * GG * irk - D * Gj * Pk), -lam * GG * irk};
                         add2(pj.col_c0, half, pk.col_c0, half);
                     }
-                    if (want_grc) {
-                        // through g_ij (and g'_ij, which only αj sees), then g_ik (and g'_ik)
-                        const Tangent dGj{lam * D2 * Gk, -2.0 * lam * cs * D * Gk * irj, 2.0 * lam * D * Gk * irj,
-                                          lam * (-2.0 * cs * D * Gk * irk + D2 * Pk), 2.0 * lam * D * Gk * irk};
-                        const double dPj = lam * D2 * Gk;
-                        const Tangent dGk{lam * D2 * Gj, lam * (-2.0 * cs * D * Gj * irj + D2 * Pj),
-                                          2.0 * lam * D * Gj * irj, -2.0 * lam * cs * D * Gj * irk,
-                                          2.0 * lam * D * Gj * irk};
-                        const double dPk = lam * D2 * Gj;
-                        Tangent gam_j = dGj * pj.g_gam, rc_j = dGj * pj.g_rc;
-                        gam_j.aj += dPj * pj.gp_gam;
-                        rc_j.aj += dPj * pj.gp_rc;
-                        Tangent gam_k = dGk * pk.g_gam, rc_k = dGk * pk.g_rc;
-                        gam_k.ak += dPk * pk.gp_gam;
-                        rc_k.ak += dPk * pk.gp_rc;
-                        add2(pj.col_gam, gam_j, pk.col_gam, gam_k);
-                        add2(pj.col_rc, rc_j, pk.col_rc, rc_k);
+                    if (want_gam || want_rc) {
+                        // γ and rc enter only through g = exp(γ w), w = 1/(r − rc), so their
+                        // derivatives are the triplet's own (E3, α, β) scaled (by w, resp. γw²),
+                        // plus a radial term from g' in α of the same side.
+                        const double E3 = lam * e0, aj = lam * aj0, bj = lam * bj0, ak = lam * ak0, bk = lam * bk0;
+                        const double wj = pj.inv_dr, wk = pk.inv_dr;
+                        if (want_gam) {
+                            const double ldg = lam * D2 * GG;
+                            add2(pj.col_gam, {wj * E3, wj * aj - ldg * wj * wj, wj * bj, wj * ak, wj * bk},
+                                 pk.col_gam, {wk * E3, wk * aj, wk * bj, wk * ak - ldg * wk * wk, wk * bk});
+                        }
+                        if (want_rc) {
+                            const double tj = pj.gam * wj * wj, tk = pk.gam * wk * wk;
+                            add2(pj.col_rc, {tj * E3, tj * aj + 2.0 * wj * lam * D2 * Pj * Gk, tj * bj, tj * ak, tj * bk},
+                                 pk.col_rc, {tk * E3, tk * aj, tk * bj, tk * ak + 2.0 * wk * lam * D2 * Gj * Pk, tk * bk});
+                        }
                     }
                 }
             }

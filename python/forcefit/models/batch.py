@@ -10,8 +10,8 @@ Design:
                        changes parameters.
     ``BatchResult``    frozen dataclass of numpy arrays returned by ``Model.compute_batch``.
 
-Pairs are found by one function, ``_config_pairs``, which calls ``ase.neighborlist`` (the C++
-neighbor list replaces it once it lands).
+Pairs are found by one function, ``_config_pairs``, which calls forcefit's C++ neighbor list
+(``forcefit.neighbor.neighbor_list``, ASE's definition).
 
 Units: Å, eV, eV/Å, eV/Å^3 (stress in ASE convention, tensile positive, Voigt xx yy zz yz xz xy).
 """
@@ -24,6 +24,7 @@ from typing import Any, Dict, Optional, Sequence, Tuple
 import numpy as np
 
 from ..errors import InputError
+from ..neighbor import neighbor_list
 
 
 def _config_arrays(config: Any) -> Tuple[np.ndarray, np.ndarray, np.ndarray, list]:
@@ -50,16 +51,9 @@ def _config_arrays(config: Any) -> Tuple[np.ndarray, np.ndarray, np.ndarray, lis
 def _config_pairs(positions: np.ndarray, cell: np.ndarray, pbc: np.ndarray,
                   cutoff: float) -> Tuple[np.ndarray, np.ndarray, np.ndarray]:
     """Full neighbor list of one configuration: (i [P], j [P], rij [P,3]) sorted by i, every
-    pair with |rij| < cutoff, rij = r_j + S·cell − r_i (Å)."""
-    from ase.neighborlist import neighbor_list
-
-    if np.any(pbc) and abs(np.linalg.det(cell)) < 1e-12:
-        raise InputError("periodic configuration with a singular cell")
-    from ase import Atoms
-
-    i, j, d = neighbor_list("ijD", Atoms(positions=positions, cell=cell, pbc=pbc), float(cutoff))
-    order = np.argsort(i, kind="stable")
-    return i[order], j[order], d[order]
+    pair with |rij| < cutoff, rij = r_j + S·cell − r_i (Å); forcefit's C++ neighbor list."""
+    i, j, d = neighbor_list(positions, cell, pbc, float(cutoff), quantities="ijD")
+    return i, j, d
 
 
 @dataclass(frozen=True)

@@ -147,3 +147,15 @@ def test_cli_model_params_unknown_name_is_an_error(capsys):
 
     assert main(["model", "params", "NoSuchModel__MO_000000000000_000"]) == 1
     assert "NoSuchModel__MO_000000000000_000" in capsys.readouterr().err
+
+
+def test_read_opt_params_and_echo_to_files(tmp_path):
+    m = ToyPair(params_transform=LogParameterTransform(["A"]))
+    (tmp_path / "opt.txt").write_text(f"A\n{np.log(5.0)} {np.log(1.0)} {np.log(20.0)}\ne0\n-1.2\n-2.2 fix\n")
+    m.read_opt_params(tmp_path / "opt.txt")
+    np.testing.assert_allclose(m.get_opt_params(), [np.log(5.0), -1.2])
+    np.testing.assert_allclose(m.get_model_params_flat(), [5.0, 1.2, -1.2, -2.2])
+    m.echo_model_params(tmp_path / "params.txt")
+    m.echo_opt_params(tmp_path / "opt_echo.txt")
+    assert "name: e0" in (tmp_path / "params.txt").read_text()
+    assert "fix" in (tmp_path / "opt_echo.txt").read_text()

@@ -224,3 +224,17 @@ def test_changing_the_optimized_set_does_not_reuse_stale_derivative_columns():
     x = calc.get_opt_params()
     f, g = fresh.get_loss_and_gradient(x)
     np.testing.assert_allclose(g, fd_gradient(fresh, x), rtol=1e-6, atol=1e-9)
+
+
+def test_per_atom_force_weights_match_kliff_loop():
+    from forcefit.dataset import MagnitudeInverseWeight
+
+    weight = MagnitudeInverseWeight(config_weight=0.7, weight_params={
+        "energy_weight_params": [0.1, 0.01], "forces_weight_params": [0.05, 0.5]})
+    model, calc, loss = setup(weight=weight)
+    fw = calc.get_compute_arguments()[0].conf.weight.forces_weight
+    assert np.ndim(fw) == 1 and len(fw) == 3 * 8 and np.ptp(fw) > 0
+    expected = kliff_loop_loss(calc, energy_forces_residual, {"normalize_by_natoms": True})
+    assert loss.get_loss() == pytest.approx(expected, rel=1e-13)
+    x = calc.get_opt_params()
+    np.testing.assert_allclose(loss.get_loss_and_gradient(x)[1], fd_gradient(loss, x), rtol=1e-6, atol=1e-9)

@@ -33,10 +33,11 @@ def kim_env(tmp_path):
     conf.write_text(f"model-drivers-dir = {dirs['md']}\nportable-models-dir = {dirs['pm']}\n"
                     f"simulator-models-dir = {dirs['sm']}\n")
     env = {"KIM_API_CONFIGURATION_FILE": str(conf)}
-    listing = subprocess.run([tool, "list"], env=_with(env), capture_output=True, text=True).stdout
+    listing = subprocess.run([tool, "list"], env=_with(env), cwd=tmp_path, capture_output=True, text=True).stdout
     for driver in (SW_DRIVER, LJ_DRIVER, EDIP_DRIVER):
         if driver not in listing:
             pytest.skip(f"KIM model driver {driver} not installed (Debian: apt-get install openkim-models)")
+    env["FORCEFIT_TEST_TMP"] = str(tmp_path)
     return env
 
 
@@ -49,8 +50,10 @@ def _with(env):
 
 
 def install(model_dir, env):
+    # cwd in tmp: the KIM tools write kim.log into the working directory
     proc = subprocess.run(["kim-api-collections-management", "install", "user", str(model_dir)],
-                          env=_with(env), capture_output=True, text=True, timeout=600)
+                          env=_with(env), cwd=env["FORCEFIT_TEST_TMP"], capture_output=True, text=True,
+                          timeout=600)
     assert proc.returncode == 0, proc.stdout[-3000:] + proc.stderr[-3000:]
 
 

@@ -77,7 +77,7 @@ struct TwoBody {
 };
 
 inline void sw_two_body(double A, double B, double p, double q, double sig, double rc, double r, bool derivs,
-                        bool need_log, TwoBody& o) {
+                        bool need_log, bool need_sig, bool need_rc, TwoBody& o) {
     const double inv_r = 1.0 / r;
     const double s = sig * inv_r;
     const double sp = power(s, p);
@@ -109,6 +109,8 @@ inline void sw_two_body(double A, double B, double p, double q, double sig, doub
     } else {
         o.phi_t[2] = o.dphi_t[2] = o.phi_t[3] = o.dphi_t[3] = 0.0;
     }
+    o.phi_t[4] = o.dphi_t[4] = o.phi_t[5] = o.dphi_t[5] = 0.0;
+    if (need_sig) {
     // sigma: through s and through E
     const double inv_sig = 1.0 / sig;
     const double P_s = (p * B * sp - q * sq) * inv_sig;
@@ -117,6 +119,8 @@ inline void sw_two_body(double A, double B, double p, double q, double sig, doub
     const double dE_s = -E * inv_dr * inv_dr * (1.0 + sig * inv_dr);
     o.phi_t[4] = A * (P_s * E + P * E_s);
     o.dphi_t[4] = A * (dP_s * E + dP * E_s + P_s * dE + P * dE_s);
+    }
+    if (!need_rc) return;
     // cutoff
     const double E_c = -dE;
     const double dE_c = -sig * E * inv_dr * inv_dr * inv_dr * (2.0 + sig * inv_dr);
@@ -144,10 +148,53 @@ struct Tangent {
     Tangent operator+(const Tangent& o) const { return {e + o.e, aj + o.aj, bj + o.bj, ak + o.ak, bk + o.bk}; }
 };
 
+// Per species pair, computed once per configuration.
+struct PairConstants {
+    double sqrt_lam, half_c0, inv_2lam;
+    int col_lam, col_c0, col_gam, col_rc;
+};
+
+// Where a triplet's parameter derivatives go: the energy row and the dE/dr derivative rows of
+// its two pairs (j and k) in the per-atom scratch. A plain struct (not a capturing lambda) keeps
+// the triplet loop's locals in registers.
+struct TripletSink {
+    double* denergy;
+    double* da;  // nullptr: energy derivatives only
+    std::size_t NC, row_j, row_k;
+    const double* uj;
+    const double* uk;
+
+    void add(int col, const Tangent& v) const {
+        if (denergy) denergy[col] += v.e;
+        if (da) {
+            double* dj = da + row_j + col;
+            double* dk = da + row_k + col;
+            for (int x = 0; x < 3; ++x) {
+                dj[x * NC] += v.aj * uj[x] + v.bj * uk[x];
+                dk[x * NC] += v.ak * uk[x] + v.bk * uj[x];
+            }
+        }
+    }
+    // Parameters of pair (i,j) and of pair (i,k); the same column when both pairs have the same
+    // species, then merged before touching memory.
+    void add2(int col_j, const Tangent& tj, int col_k, const Tangent& tk) const {
+        if (col_j == col_k) {
+            if (col_j >= 0) add(col_j, tj + tk);
+        } else {
+            if (col_j >= 0) add(col_j, tj);
+            if (col_k >= 0) add(col_k, tk);
+        }
+    }
+};
+
 struct SwScratch {
+    std::vector<PairConstants> consts;
     std::vector<SwPair> pairs;
     std::vector<double> a;   // [n,3]    dE_i/dr_ij
+    std::vector<double> a3;  // [n,3]    its three-body part
     std::vector<double> da;  // [n,3,NC] its parameter derivatives (selected columns)
+    std::vector<double> gam_v;  // [n,3] one species: Σ over partners p of w_p × (triplet's dE/dr_iq)
+    std::vector<double> gam_s;  // [n]   one species: Σ over partners of λ D² g g
 };
 
 }  // namespace sw_detail
@@ -171,7 +218,15 @@ void StillingerWeber::compute_config_impl(const BatchView& b, std::int64_t c, co
     const bool want_lam = ParamDerivs && cols.any(kLambda * npair, npair);
     const bool want_c0 = ParamDerivs && cols.any(kCosTheta0 * npair, npair);
     const bool want_gam = ParamDerivs && cols.any(kGamma * npair, npair);
+    const bool want_sig = ParamDerivs && cols.any(kSigma * npair, npair);
+    // With one species pair type, λ and γ derivatives of the three-body terms are sums of the
+    // terms themselves times per-pair factors: accumulate per pair, finish after the triplets.
+    const bool one_type = npair == 1;
+    const bool fast_lam = want_lam && one_type && params[kLambda] != 0.0;
+    const bool fast_gam = want_gam && one_type;
+    // parameters whose triplet derivatives need per-triplet tangents
     const bool want_rc = ParamDerivs && cols.any(kCutoff * npair, npair);
+    const bool slow_tangents = want_c0 || want_rc || (want_lam && !fast_lam) || (want_gam && !fast_gam);
 
     double virial[6] = {0, 0, 0, 0, 0, 0};
     double energy = 0.0;
@@ -179,15 +234,36 @@ void StillingerWeber::compute_config_impl(const BatchView& b, std::int64_t c, co
     thread_local SwScratch scratch;
     auto& pairs = scratch.pairs;
     auto& a = scratch.a;
+    auto& a3 = scratch.a3;
     auto& da = scratch.da;
+    auto& gam_v = scratch.gam_v;
+    auto& gam_s = scratch.gam_s;
+    auto& consts = scratch.consts;
+    consts.resize(npair);
+    for (int sp = 0; sp < npair; ++sp) {
+        const double lam = par(kLambda, sp);
+        consts[sp] = {std::sqrt(std::fabs(lam)), 0.5 * par(kCosTheta0, sp), lam != 0.0 ? 0.5 / lam : 0.0,
+                      column(kLambda, sp), column(kCosTheta0, sp), column(kGamma, sp), column(kCutoff, sp)};
+    }
 
     for (std::int64_t i = b.atom_offset[c]; i < b.atom_offset[c + 1]; ++i) {
         const int ti = b.species[i];
         const std::int64_t p0 = b.first[i];
         const std::size_t n = static_cast<std::size_t>(b.first[i + 1] - p0);
         if (pairs.size() < n) pairs.resize(n);
-        if (a.size() < 3 * n) a.resize(3 * n);
+        if (a.size() < 3 * n) {
+            a.resize(3 * n);
+            a3.resize(3 * n);
+            gam_v.resize(3 * n);
+            gam_s.resize(n);
+        }
         std::fill(a.begin(), a.begin() + 3 * n, 0.0);
+        std::fill(a3.begin(), a3.begin() + 3 * n, 0.0);
+        if (fast_gam) {
+            std::fill(gam_v.begin(), gam_v.begin() + 3 * n, 0.0);
+            std::fill(gam_s.begin(), gam_s.begin() + n, 0.0);
+        }
+        double e3_atom = 0.0, e3_gam = 0.0;  // three-body energy; Σ (w_j + w_k) E3
         if (need_da) {
             if (da.size() < 3 * n * NC) da.resize(3 * n * NC);
             std::fill(da.begin(), da.begin() + 3 * n * NC, 0.0);
@@ -211,7 +287,7 @@ void StillingerWeber::compute_config_impl(const BatchView& b, std::int64_t c, co
             if (owns_pair(i, pr.j, d)) {
                 TwoBody tb;
                 sw_two_body(par(kA, pr.s), par(kB, pr.s), par(kP, pr.s), par(kQ, pr.s), par(kSigma, pr.s), rc,
-                            pr.r, ParamDerivs, want_pq, tb);
+                            pr.r, ParamDerivs, want_pq, want_sig, want_rc, tb);
                 const double half = 0.5 * tb.phi;
                 atom_e += half;
                 if (pr.j == i) {
@@ -235,103 +311,142 @@ void StillingerWeber::compute_config_impl(const BatchView& b, std::int64_t c, co
             }
 
             const double gam = par(kGamma, pr.s);
-            const double lam = par(kLambda, pr.s);
+            const PairConstants& pc = consts[pr.s];
             const double inv_dr = 1.0 / (pr.r - rc);
             pr.g = std::exp(gam * inv_dr);
             pr.gp = -gam * inv_dr * inv_dr * pr.g;
-            pr.sqrt_lam = std::sqrt(std::fabs(lam));
-            pr.half_c0 = 0.5 * par(kCosTheta0, pr.s);
+            pr.sqrt_lam = pc.sqrt_lam;
+            pr.half_c0 = pc.half_c0;
             if constexpr (ParamDerivs) {
-                pr.inv_2lam = lam != 0.0 ? 0.5 / lam : 0.0;
+                pr.inv_2lam = pc.inv_2lam;
                 pr.gam = gam;
                 pr.inv_dr = inv_dr;
-                pr.col_lam = column(kLambda, pr.s);
-                pr.col_c0 = column(kCosTheta0, pr.s);
-                pr.col_gam = column(kGamma, pr.s);
-                pr.col_rc = column(kCutoff, pr.s);
+                pr.col_lam = pc.col_lam;
+                pr.col_c0 = pc.col_c0;
+                pr.col_gam = pc.col_gam;
+                pr.col_rc = pc.col_rc;
             }
         }
 
-        // ---- triplets j<k around i
-        for (std::size_t qj = 0; qj < n; ++qj) {
-            const SwPair& pj = pairs[qj];
-            if (!pj.inside) continue;
-            double acc_j[3] = {0.0, 0.0, 0.0};
-            for (std::size_t qk = qj + 1; qk < n; ++qk) {
-                const SwPair& pk = pairs[qk];
-                if (!pk.inside) continue;
-                const double lam = pj.sqrt_lam * pk.sqrt_lam;
-                const double cs = pj.u[0] * pk.u[0] + pj.u[1] * pk.u[1] + pj.u[2] * pk.u[2];
-                const double D = cs - (pj.half_c0 + pk.half_c0);
-                const double Gj = pj.g, Gk = pk.g, Pj = pj.gp, Pk = pk.gp;
-                const double irj = pj.inv_r, irk = pk.inv_r;
-                const double GG = Gj * Gk;
-                const double DG = D * GG;
-                const double D2 = D * D;
-                // energy and gradient per unit λ:
-                // dE/dr_ij = λ (αj u_j + βj u_k), dE/dr_ik = λ (αk u_k + βk u_j)
-                const double e0 = D2 * GG;
-                const double aj0 = -2.0 * cs * DG * irj + D2 * Pj * Gk;
-                const double bj0 = 2.0 * DG * irj;
-                const double ak0 = -2.0 * cs * DG * irk + D2 * Gj * Pk;
-                const double bk0 = 2.0 * DG * irk;
-                atom_e += lam * e0;
-                for (int x = 0; x < 3; ++x) {
-                    acc_j[x] += lam * (aj0 * pj.u[x] + bj0 * pk.u[x]);
-                    a[3 * qk + x] += lam * (ak0 * pk.u[x] + bk0 * pj.u[x]);
-                }
-                if constexpr (ParamDerivs) {
-                    auto add = [&](int col, const Tangent& v) {
-                        if (denergy) denergy[col] += v.e;
-                        if (need_da) {
-                            double* dj = &da[3 * qj * NC + col];
-                            double* dk = &da[3 * qk * NC + col];
+        // ---- triplets j<k around i. Mode 0: values only; 1: plus the one-species λ/γ sums;
+        // 2: plus per-triplet parameter tangents. Separate instantiations keep the common
+        // loops lean.
+        auto triplets = [&](auto mode) {
+            constexpr int Mode = decltype(mode)::value;
+            for (std::size_t qj = 0; qj < n; ++qj) {
+                const SwPair& pj = pairs[qj];
+                if (!pj.inside) continue;
+                double acc_j[3] = {0.0, 0.0, 0.0};
+                double gam_vj[3] = {0.0, 0.0, 0.0}, gam_sj = 0.0;
+                for (std::size_t qk = qj + 1; qk < n; ++qk) {
+                    const SwPair& pk = pairs[qk];
+                    if (!pk.inside) continue;
+                    const double lam = pj.sqrt_lam * pk.sqrt_lam;
+                    const double cs = pj.u[0] * pk.u[0] + pj.u[1] * pk.u[1] + pj.u[2] * pk.u[2];
+                    const double D = cs - (pj.half_c0 + pk.half_c0);
+                    const double Gj = pj.g, Gk = pk.g, Pj = pj.gp, Pk = pk.gp;
+                    const double irj = pj.inv_r, irk = pk.inv_r;
+                    const double GG = Gj * Gk;
+                    const double DG = D * GG;
+                    const double D2 = D * D;
+                    // energy and gradient per unit λ:
+                    // dE/dr_ij = λ (αj u_j + βj u_k), dE/dr_ik = λ (αk u_k + βk u_j)
+                    const double e0 = D2 * GG;
+                    const double aj0 = -2.0 * cs * DG * irj + D2 * Pj * Gk;
+                    const double bj0 = 2.0 * DG * irj;
+                    const double ak0 = -2.0 * cs * DG * irk + D2 * Gj * Pk;
+                    const double bk0 = 2.0 * DG * irk;
+                    double vj[3], vk[3];
+                    for (int x = 0; x < 3; ++x) {
+                        vj[x] = lam * (aj0 * pj.u[x] + bj0 * pk.u[x]);
+                        vk[x] = lam * (ak0 * pk.u[x] + bk0 * pj.u[x]);
+                        acc_j[x] += vj[x];
+                        a3[3 * qk + x] += vk[x];
+                    }
+                    e3_atom += lam * e0;
+                    if constexpr (Mode >= 1) {
+                        if (fast_gam) {
+                            const double wj = pj.inv_dr, wk = pk.inv_dr;
+                            const double ldg = lam * D2 * GG;
+                            e3_gam += (wj + wk) * lam * e0;
                             for (int x = 0; x < 3; ++x) {
-                                dj[x * NC] += v.aj * pj.u[x] + v.bj * pk.u[x];
-                                dk[x * NC] += v.ak * pk.u[x] + v.bk * pj.u[x];
+                                gam_vj[x] += wk * vj[x];
+                                gam_v[3 * qk + x] += wj * vk[x];
+                            }
+                            gam_sj += ldg;
+                            gam_s[qk] += ldg;
+                        }
+                    }
+                    if constexpr (Mode == 2) {
+                        TripletSink sink{denergy, need_da ? da.data() : nullptr, NC, 3 * qj * NC, 3 * qk * NC,
+                                         pj.u, pk.u};
+                        if (want_lam && !fast_lam) {
+                            const Tangent unit{e0 * lam, aj0 * lam, bj0 * lam, ak0 * lam, bk0 * lam};
+                            sink.add2(pj.col_lam, unit * pj.inv_2lam, pk.col_lam, unit * pk.inv_2lam);
+                        }
+                        if (want_c0) {
+                            // each pair's cos θ0 enters with weight 1/2
+                            const Tangent half{-lam * D * GG, lam * (cs * GG * irj - D * Pj * Gk), -lam * GG * irj,
+                                               lam * (cs * GG * irk - D * Gj * Pk), -lam * GG * irk};
+                            sink.add2(pj.col_c0, half, pk.col_c0, half);
+                        }
+                        if (want_gam || want_rc) {
+                            // γ and rc enter only through g = exp(γ w), w = 1/(r − rc), so their
+                            // derivatives are the triplet's own (E3, α, β) scaled (by w, resp. γw²),
+                            // plus a radial term from g' in α of the same side.
+                            const double E3 = lam * e0, aj = lam * aj0, bj = lam * bj0, ak = lam * ak0, bk = lam * bk0;
+                            const double wj = pj.inv_dr, wk = pk.inv_dr;
+                            if (want_gam && !fast_gam) {
+                                const double ldg = lam * D2 * GG;
+                                sink.add2(pj.col_gam, {wj * E3, wj * aj - ldg * wj * wj, wj * bj, wj * ak, wj * bk},
+                                     pk.col_gam, {wk * E3, wk * aj, wk * bj, wk * ak - ldg * wk * wk, wk * bk});
+                            }
+                            if (want_rc) {
+                                const double tj = pj.gam * wj * wj, tk = pk.gam * wk * wk;
+                                sink.add2(pj.col_rc, {tj * E3, tj * aj + 2.0 * wj * lam * D2 * Pj * Gk, tj * bj, tj * ak, tj * bk},
+                                     pk.col_rc, {tk * E3, tk * aj, tk * bj, tk * ak + 2.0 * wk * lam * D2 * Gj * Pk, tk * bk});
                             }
                         }
-                    };
-                    // Parameters of pair (i,j) and of pair (i,k); the same column when both pairs
-                    // have the same species, then merged before touching memory.
-                    auto add2 = [&](int col_j, const Tangent& tj, int col_k, const Tangent& tk) {
-                        if (col_j == col_k) {
-                            if (col_j >= 0) add(col_j, tj + tk);
-                        } else {
-                            if (col_j >= 0) add(col_j, tj);
-                            if (col_k >= 0) add(col_k, tk);
-                        }
-                    };
-                    if (want_lam) {
-                        const Tangent unit{e0 * lam, aj0 * lam, bj0 * lam, ak0 * lam, bk0 * lam};
-                        add2(pj.col_lam, unit * pj.inv_2lam, pk.col_lam, unit * pk.inv_2lam);
                     }
-                    if (want_c0) {
-                        // each pair's cos θ0 enters with weight 1/2
-                        const Tangent half{-lam * D * GG, lam * (cs * GG * irj - D * Pj * Gk), -lam * GG * irj,
-                                           lam * (cs * GG * irk - D * Gj * Pk), -lam * GG * irk};
-                        add2(pj.col_c0, half, pk.col_c0, half);
-                    }
-                    if (want_gam || want_rc) {
-                        // γ and rc enter only through g = exp(γ w), w = 1/(r − rc), so their
-                        // derivatives are the triplet's own (E3, α, β) scaled (by w, resp. γw²),
-                        // plus a radial term from g' in α of the same side.
-                        const double E3 = lam * e0, aj = lam * aj0, bj = lam * bj0, ak = lam * ak0, bk = lam * bk0;
-                        const double wj = pj.inv_dr, wk = pk.inv_dr;
-                        if (want_gam) {
-                            const double ldg = lam * D2 * GG;
-                            add2(pj.col_gam, {wj * E3, wj * aj - ldg * wj * wj, wj * bj, wj * ak, wj * bk},
-                                 pk.col_gam, {wk * E3, wk * aj, wk * bj, wk * ak - ldg * wk * wk, wk * bk});
-                        }
-                        if (want_rc) {
-                            const double tj = pj.gam * wj * wj, tk = pk.gam * wk * wk;
-                            add2(pj.col_rc, {tj * E3, tj * aj + 2.0 * wj * lam * D2 * Pj * Gk, tj * bj, tj * ak, tj * bk},
-                                 pk.col_rc, {tk * E3, tk * aj, tk * bj, tk * ak + 2.0 * wk * lam * D2 * Gj * Pk, tk * bk});
+                }
+                for (int x = 0; x < 3; ++x) {
+                    a3[3 * qj + x] += acc_j[x];
+                    if (fast_gam) gam_v[3 * qj + x] += gam_vj[x];
+                }
+                if (fast_gam) gam_s[qj] += gam_sj;
+            }
+        };
+        if (!ParamDerivs || !(fast_gam || slow_tangents)) {
+            triplets(std::integral_constant<int, 0>{});
+        } else if (!slow_tangents) {
+            triplets(std::integral_constant<int, 1>{});
+        } else {
+            triplets(std::integral_constant<int, 2>{});
+        }
+        atom_e += e3_atom;
+        for (std::size_t k = 0; k < 3 * n; ++k) a[k] += a3[k];
+        if constexpr (ParamDerivs) {
+            // one species: finish the λ and γ derivatives from the per-pair sums
+            // dE3/dλ = E3/λ;  d(dE/dr_iq)/dγ = w_q a3_q + Σ_p w_p v_qp − w_q² u_q Σ_p λD²gg
+            const int col_lam = fast_lam ? column(kLambda, 0) : -1;
+            const int col_gam = fast_gam ? column(kGamma, 0) : -1;
+            const double inv_lam = fast_lam ? 1.0 / params[kLambda] : 0.0;
+            if (denergy && col_lam >= 0) denergy[col_lam] += e3_atom * inv_lam;
+            if (denergy && col_gam >= 0) denergy[col_gam] += e3_gam;
+            if (need_da && (col_lam >= 0 || col_gam >= 0)) {
+                for (std::size_t q = 0; q < n; ++q) {
+                    const SwPair& pr = pairs[q];
+                    if (!pr.inside) continue;
+                    for (int x = 0; x < 3; ++x) {
+                        double* dq = &da[(3 * q + x) * NC];
+                        if (col_lam >= 0) dq[col_lam] += a3[3 * q + x] * inv_lam;
+                        if (col_gam >= 0) {
+                            dq[col_gam] += pr.inv_dr * a3[3 * q + x] + gam_v[3 * q + x] -
+                                           pr.inv_dr * pr.inv_dr * gam_s[q] * pr.u[x];
                         }
                     }
                 }
             }
-            for (int x = 0; x < 3; ++x) a[3 * qj + x] += acc_j[x];
         }
 
         // ---- scatter dE_i/dr_ij to forces of i and j and to the strain derivative

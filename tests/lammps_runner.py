@@ -24,12 +24,42 @@ BAR_PER_EV_A3 = 1.6021765e6  # LAMMPS metal units: eV/Å^3 to bar (its nktv2p)
 MASSES = {"Si": 28.0855, "C": 12.011, "Ge": 72.63, "Ar": 39.948, "Kr": 83.798}
 
 
-def lammps_binary() -> str:
-    for name in ("lmp", "lmp_serial", "lmp_mpi"):
-        path = shutil.which(name)
-        if path:
-            return path
-    pytest.skip("LAMMPS not found (binary lmp or lmp_serial; Debian: apt-get install lammps lammps-data)")
+def _candidates() -> List[str]:
+    found = []
+    if os.environ.get("FORCEFIT_LAMMPS"):
+        found.append(os.environ["FORCEFIT_LAMMPS"])
+    for directory in os.environ.get("PATH", "").split(os.pathsep) + ["/usr/bin", "/usr/local/bin"]:
+        for name in ("lmp", "lmp_serial", "lmp_mpi"):
+            path = os.path.join(directory, name)
+            if os.path.isfile(path) and os.access(path, os.X_OK) and path not in found:
+                found.append(path)
+    return found
+
+
+def _packages(binary: str) -> set:
+    """LAMMPS packages compiled into ``binary`` (from ``lmp -h``)."""
+    try:
+        text = subprocess.run([binary, "-h"], capture_output=True, text=True, timeout=60).stdout
+    except (OSError, subprocess.SubprocessError):
+        return set()
+    if "Installed packages:" not in text:
+        return set()
+    block = text.split("Installed packages:", 1)[1].split("List of", 1)[0]
+    return set(block.split())
+
+
+def lammps_binary(packages: Sequence[str] = ("MANYBODY",)) -> str:
+    """The first LAMMPS executable (FORCEFIT_LAMMPS, then lmp/lmp_serial/lmp_mpi on PATH, then
+    /usr/bin) that has all of ``packages``; skips the test when there is none. Several can be
+    installed (e.g. a pip wheel without KIM before Debian's build on PATH)."""
+    candidates = _candidates()
+    for binary in candidates:
+        if set(packages) <= _packages(binary):
+            return binary
+    if not candidates:
+        pytest.skip("LAMMPS not found (binary lmp or lmp_serial; Debian: apt-get install lammps lammps-data)")
+    pytest.skip(f"no LAMMPS executable with the packages {list(packages)} among {candidates} "
+                "(Debian's lammps package has them)")
 
 
 def potential_file(name: str) -> Path:
@@ -72,7 +102,7 @@ def run_lammps(atoms: Atoms, species: Sequence[str], setup: List[str], workdir: 
     pair styles, or the whole ``kim init``/``kim interactions`` pair (then ``units`` comes from
     ``kim init``; lines starting with ``kim init`` are put first).
     """
-    lmp = lammps_binary()
+    lmp = lammps_binary(("KIM", "MANYBODY") if any(line.startswith("kim") for line in setup) else ("MANYBODY",))
     workdir.mkdir(parents=True, exist_ok=True)
     write_data(atoms, workdir / "structure.data", species)
     bc = " ".join("p" if p else "f" for p in atoms.pbc)

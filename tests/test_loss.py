@@ -238,3 +238,14 @@ def test_per_atom_force_weights_match_kliff_loop():
     assert loss.get_loss() == pytest.approx(expected, rel=1e-13)
     x = calc.get_opt_params()
     np.testing.assert_allclose(loss.get_loss_and_gradient(x)[1], fd_gradient(loss, x), rtol=1e-6, atol=1e-9)
+
+
+def test_changing_fixed_values_between_calls_is_seen():
+    model, calc, loss = setup()
+    x = calc.get_opt_params()
+    before = loss.get_loss(x)
+    # same optimizer vector, different value of the fixed component e0[1]
+    model.set_opt_params(e0=[["default"], [-2.4, "fix"]])
+    after = loss.get_loss(x)
+    assert after != before
+    assert after == pytest.approx(kliff_loop_loss(calc, energy_forces_residual, {"normalize_by_natoms": True}))

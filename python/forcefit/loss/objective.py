@@ -63,7 +63,6 @@ class Objective:
             self._scale_e, self._scale_f, self._scale_s = se[self._e], sf[self._f], ss[self._s]
             self._ref_e, self._ref_f, self._ref_s = refs.energy[self._e], refs.forces[self._f], refs.stress[self._s]
         self.n_evaluations = 0
-        self._x: Optional[np.ndarray] = None
         self._r: Optional[np.ndarray] = None
         self._res = None
         self._has_derivs = False
@@ -78,10 +77,13 @@ class Objective:
         self.best_loss = np.inf
 
     def _update(self, x: np.ndarray, derivs: bool) -> None:
-        if self._x is not None and np.array_equal(self._x, x) and (self._has_derivs or not derivs):
-            return
+        # The calculator caches its batch result by the model's full parameter vector (and the
+        # optimized selection), so the same result object means nothing changed: not x, nor the
+        # fixed values or the selection set on the model since.
         self.calculator.update_model_params(x)
         res = self.calculator.compute_all(param_derivs=derivs)
+        if res is self._res and (self._has_derivs or not derivs):
+            return
         self.n_evaluations += 1
         self._check_finite(res)
         if self.builtin_kind is not None:
@@ -90,7 +92,7 @@ class Objective:
             r, custom_jac = self._custom_residual(res, derivs)
         if not np.all(np.isfinite(r)):
             raise NonFinitePrediction("the residual function returned NaN/inf")
-        self._x, self._r, self._res, self._has_derivs = x.copy(), r, res, derivs
+        self._r, self._res, self._has_derivs = r, res, derivs
         self._cols = self.calculator.derivative_columns() if derivs else None
         self._jac, self._custom_jac = None, custom_jac
         loss = 0.5 * float(r @ r)

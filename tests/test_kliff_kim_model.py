@@ -78,3 +78,18 @@ def test_kim_fit_matches_builtin_fit(kim_sw, configs):
 def test_unknown_kim_model_is_an_input_error():
     with pytest.raises(InputError, match="NoSuchModel"):
         KIMModel("NoSuchModel__MO_000000000000_000")
+
+
+def test_integer_parameters_and_cli_echo(capsys):
+    from forcefit.cli.main import main
+
+    name = "LennardJones612_UniversalShifted__MO_959249795837_003"
+    try:
+        model = KIMModel(name)
+    except InputError as err:
+        pytest.skip(f"KIM model {name} not installed: {err}")
+    params = model.get_model_params()
+    assert params["shift"].value.tolist() == [1.0]
+    assert len(params["sigmas"]) == len(params["epsilons"]) > 1
+    assert main(["model", "params", name]) == 0
+    assert "name: shift" in capsys.readouterr().out

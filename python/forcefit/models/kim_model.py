@@ -153,21 +153,21 @@ class KIMModel(Model):
                              f"see `kim-api-collections-management list`): {err}") from err
         if not accepted:
             raise InputError(f"KIM model `{model_name}` does not accept units Å, eV")
-        self._dtypes: List[str] = []
+        self._is_int: List[bool] = []
         self._pushed: Optional[np.ndarray] = None
         super().__init__(model_name=model_name, params_transform=params_transform)
 
     # -- Model hooks -------------------------------------------------------------------------
     def init_model_params(self) -> Dict[str, Parameter]:
         params: Dict[str, Parameter] = {}
-        self._dtypes = []
+        self._is_int = []
         for i in range(self.kim_model.get_number_of_parameters()):
             dtype, extent, name, description = self.kim_model.get_parameter_metadata(i)
-            dtype = str(dtype)
-            getter = self.kim_model.get_parameter_int if dtype == "Int" else self.kim_model.get_parameter_double
+            is_int = dtype == self._kimpy.data_type.Integer
+            getter = self.kim_model.get_parameter_int if is_int else self.kim_model.get_parameter_double
             values = [float(getter(i, j)) for j in range(extent)]
             params[str(name)] = Parameter(values, description=str(description))
-            self._dtypes.append(dtype)
+            self._is_int.append(is_int)
         return params
 
     def init_influence_distance(self) -> float:
@@ -245,7 +245,7 @@ class KIMModel(Model):
         for i, p in enumerate(self.model_params.values()):
             for j in range(len(p)):
                 if self._pushed is None or theta[k] != self._pushed[k]:
-                    value = int(round(theta[k])) if self._dtypes[i] == "Int" else float(theta[k])
+                    value = int(round(theta[k])) if self._is_int[i] else float(theta[k])
                     self.kim_model.set_parameter(i, j, value)
                 k += 1
         self.kim_model.clear_then_refresh()

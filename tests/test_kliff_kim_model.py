@@ -93,3 +93,15 @@ def test_integer_parameters_and_cli_echo(capsys):
     assert len(params["sigmas"]) == len(params["epsilons"]) > 1
     assert main(["model", "params", name]) == 0
     assert "name: shift" in capsys.readouterr().out
+
+
+def test_write_kim_model_writes_current_parameters(kim_sw, tmp_path):
+    kim_sw.set_opt_params(A=[[16.5]])
+    out = kim_sw.write_kim_model(tmp_path / "SW_fitted_Si")
+    files = {p.name for p in out.iterdir()}
+    assert "CMakeLists.txt" in files
+    params_file = next(p for p in out.iterdir() if p.suffix == ".params")
+    numbers = [float(t) for t in params_file.read_text().split() if t[0].isdigit() or t[0] == "-"]
+    assert 16.5 in numbers
+    with pytest.raises(InputError, match="C identifiers"):
+        kim_sw.write_kim_model(tmp_path / "not-an-identifier")

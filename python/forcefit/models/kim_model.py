@@ -20,13 +20,15 @@ Design:
       the other components are zero. KIM models do not provide analytic parameter derivatives.
 
 Integer KIM parameters are stored as floats; values written back are rounded to integers.
+``write_kim_model`` writes the fitted model with the KIM API's WriteParameterizedModel.
 """
 
 from __future__ import annotations
 
 import logging
 from dataclasses import dataclass
-from typing import Any, Dict, List, Optional, Sequence
+from pathlib import Path
+from typing import Any, Dict, List, Optional, Sequence, Union
 
 import numpy as np
 
@@ -220,6 +222,26 @@ class KIMModel(Model):
             self._push_params(base)
         return KIMBatchResult(energy=e, forces=f if forces else None, stress=s if stress else None,
                               denergy=de, dforces=df, dstress=ds)
+
+    def write_kim_model(self, path: Optional[Union[str, Path]] = None) -> Path:
+        """Write the model with its current parameters as a KIM portable model (the KIM API's
+        WriteParameterizedModel), into directory ``path``; default ``./<model_name>_kliff_trained``
+        as KLIFF names it. Returns the directory."""
+        model_name = f"{self.model_name}_kliff_trained"
+        path = Path(model_name if path is None else path).resolve()
+        if path.name != model_name:
+            model_name = path.name
+        if not model_name.isidentifier():
+            raise InputError(f"KIM model names must be C identifiers, got {model_name!r} (from {path})")
+        path.mkdir(parents=True, exist_ok=True)
+        self._push_params()
+        try:
+            self.kim_model.write_parameterized_model(str(path), model_name)
+        except RuntimeError as err:
+            raise InputError(f"KIM model `{self.model_name}` cannot write a parameterized model: {err}",
+                             path=path) from err
+        logger.info("KIM model written to %s", path)
+        return path
 
     # -- helpers -----------------------------------------------------------------------------
     def _evaluate(self, batch: KIMBatch, forces: bool, stress: bool, theta: Optional[np.ndarray] = None):

@@ -435,7 +435,12 @@ NeighborPairs search(const AtomsView& atoms, double radius, const double* cutoff
                             &options, radius,   cutoff_matrix, species, n_species};
 
     const int n_threads = thread_count(n_centers);
-    std::vector<ThreadPairs> parts(n_threads);
+    // Centers are cut into contiguous chunks, several per thread and handed out dynamically (a
+    // preempted thread on a shared machine then holds up little); each chunk has its own buffers,
+    // concatenated in chunk order, so the output does not depend on the number of threads.
+    const std::int64_t n_chunks =
+        n_threads == 1 ? 1 : std::min<std::int64_t>(n_centers, std::int64_t(n_threads) * 16);
+    std::vector<ThreadPairs> parts(n_chunks);
     std::vector<std::int64_t> counts(n_centers, 0);
     // Expected pairs per atom in a dense periodic system, to size the buffers once.
     std::size_t reserve_per_atom = 0;
@@ -443,11 +448,11 @@ NeighborPairs search(const AtomsView& atoms, double radius, const double* cutoff
         const double expected = 1.1 * 4.18879 * radius * radius * radius * double(n_atoms) / geometry.volume;
         reserve_per_atom = static_cast<std::size_t>(std::min(expected, 1e5));
     }
+    auto chunk_begin = [&](std::int64_t c) { return n_centers * c / n_chunks; };
 
-    auto run_part = [&](int t) {
-        const std::int64_t begin = n_centers * t / n_threads;
-        const std::int64_t end = n_centers * (t + 1) / n_threads;
-        ThreadPairs& out = parts[t];
+    auto run_chunk = [&](std::int64_t c) {
+        const std::int64_t begin = chunk_begin(c), end = chunk_begin(c + 1);
+        ThreadPairs& out = parts[c];
         const std::size_t expected = reserve_per_atom * std::size_t(end - begin);
         out.j.reserve(expected);
         if (options.want_shifts) out.shifts.reserve(3 * expected);
@@ -459,8 +464,8 @@ NeighborPairs search(const AtomsView& atoms, double radius, const double* cutoff
             search_range<false>(setup, begin, end, out, counts.data());
     };
 
-    if (n_threads == 1) {
-        run_part(0);
+    if (n_chunks == 1) {
+        run_chunk(0);
         for (std::int64_t c = 0; c < n_centers; ++c) result.first[c + 1] = result.first[c] + counts[c];
         result.j = std::move(parts[0].j);
         result.shifts = std::move(parts[0].shifts);
@@ -474,23 +479,24 @@ NeighborPairs search(const AtomsView& atoms, double radius, const double* cutoff
     }
 
 #ifdef FORCEFIT_HAVE_OPENMP
-    std::vector<std::size_t> part_start(n_threads + 1, 0);
+    std::vector<std::size_t> part_start(n_chunks + 1, 0);
     std::exception_ptr failure;
 #pragma omp parallel num_threads(n_threads)
     {
-        const int t = omp_get_thread_num();
-        try {
-            run_part(t);
-        } catch (...) {
+#pragma omp for schedule(dynamic, 1)
+        for (std::int64_t c = 0; c < n_chunks; ++c) {
+            try {
+                run_chunk(c);
+            } catch (...) {
 #pragma omp critical
-            failure = std::current_exception();
+                failure = std::current_exception();
+            }
         }
-#pragma omp barrier
 #pragma omp single
         {
             if (!failure) {
-                for (int p = 0; p < n_threads; ++p) part_start[p + 1] = part_start[p] + parts[p].j.size();
-                const std::size_t total = part_start[n_threads];
+                for (std::int64_t p = 0; p < n_chunks; ++p) part_start[p + 1] = part_start[p] + parts[p].j.size();
+                const std::size_t total = part_start[n_chunks];
                 for (std::int64_t c = 0; c < n_centers; ++c)
                     result.first[c + 1] = result.first[c] + counts[c];
                 result.i.resize(total);
@@ -501,17 +507,18 @@ NeighborPairs search(const AtomsView& atoms, double radius, const double* cutoff
             }
         }
         if (!failure) {
-            const std::size_t at = part_start[t];
-            copy_into(result.j, parts[t].j, at);
-            copy_into(result.shifts, parts[t].shifts, 3 * at);
-            copy_into(result.vectors, parts[t].vectors, 3 * at);
-            copy_into(result.distances, parts[t].distances, at);
-            const std::int64_t begin = n_centers * t / n_threads;
-            const std::int64_t end = n_centers * (t + 1) / n_threads;
-            for (std::int64_t c = begin; c < end; ++c)
-                std::fill(result.i.begin() + result.first[c], result.i.begin() + result.first[c + 1],
-                          static_cast<std::int32_t>(c));
-            parts[t] = ThreadPairs();  // free the thread buffers early
+#pragma omp for schedule(dynamic, 1)
+            for (std::int64_t p = 0; p < n_chunks; ++p) {
+                const std::size_t at = part_start[p];
+                copy_into(result.j, parts[p].j, at);
+                copy_into(result.shifts, parts[p].shifts, 3 * at);
+                copy_into(result.vectors, parts[p].vectors, 3 * at);
+                copy_into(result.distances, parts[p].distances, at);
+                for (std::int64_t c = chunk_begin(p); c < chunk_begin(p + 1); ++c)
+                    std::fill(result.i.begin() + result.first[c], result.i.begin() + result.first[c + 1],
+                              static_cast<std::int32_t>(c));
+                parts[p] = ThreadPairs();  // free the chunk buffers early
+            }
         }
     }
     if (failure) std::rethrow_exception(failure);

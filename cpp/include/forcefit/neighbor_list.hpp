@@ -21,9 +21,9 @@
 //     distance over the bin box; this also handles very skewed cells). Periodic offsets wrap, with the
 //     wrap giving the lattice shift; offsets may wrap several times when the cell is thinner than the
 //     cutoff, which yields the many images of small cells. Non-periodic offsets are clamped.
-//  5. Atoms are processed in input order, split into contiguous ranges, one per OpenMP thread; each
-//     thread writes its own buffers and the buffers are concatenated in order, so the output is
-//     sorted by i and identical for any number of threads.
+//  5. Atoms are processed in input order, split into contiguous chunks (16 per OpenMP thread, handed
+//     out dynamically); each chunk writes its own buffers and the buffers are concatenated in chunk
+//     order, so the output is sorted by i and identical for any number of threads.
 #pragma once
 
 #include <cstddef>

@@ -175,3 +175,21 @@ def test_selected_parameter_columns_equal_full_derivatives():
         model.compute_batch(batch, param_derivs=True, param_indices=[27])
     with pytest.raises(InputError, match="repeated"):
         model.compute_batch(batch, param_derivs=True, param_indices=[1, 1])
+
+
+def test_inconsistent_batch_is_rejected():
+    import dataclasses
+
+    model = StillingerWeber()
+    configs = [rattled(bulk("Si", "diamond", a=5.431, cubic=True), 0.05, seed=k) for k in range(3)]
+    batch = NeighborBatch.from_configs(configs, model.get_supported_species(), model.get_influence_distance())
+    neigh = batch.neigh.copy()
+    neigh[batch.first[9]] = 0  # an atom of configuration 1 pointing into configuration 0
+    with pytest.raises(InputError, match="outside its configuration"):
+        model.compute_batch(dataclasses.replace(batch, neigh=neigh))
+    species = batch.species.copy()
+    species[4] = 1
+    with pytest.raises(InputError, match="species index 1"):
+        model.compute_batch(dataclasses.replace(batch, species=species))
+    with pytest.raises(InputError, match="rij must have shape"):
+        model.compute_batch(dataclasses.replace(batch, rij=batch.rij[:-1]))

@@ -51,19 +51,25 @@ void Potential::validate(const BatchView& b, const double* params) const {
         throw InputError(msg.str());
     }
     for (std::int64_t c = 0; c < b.n_configs; ++c) {
-        const std::int64_t a0 = b.atom_offset[c], a1 = b.atom_offset[c + 1];
-        if (a1 < a0) throw InputError("atom_offset must be non-decreasing (configuration " + std::to_string(c) + ")");
-        for (std::int64_t i = a0; i < a1; ++i) {
-            if (b.species[i] < 0 || b.species[i] >= n_species_) {
-                throw InputError("atom " + std::to_string(i) + " has species index " + std::to_string(b.species[i]) +
-                                 ", the potential has " + std::to_string(n_species_) + " species");
-            }
-            if (b.first[i + 1] < b.first[i]) throw InputError("first must be non-decreasing");
-            for (std::int64_t p = b.first[i]; p < b.first[i + 1]; ++p) {
-                if (b.neigh[p] < a0 || b.neigh[p] >= a1) {
-                    throw InputError("pair " + std::to_string(p) + " of atom " + std::to_string(i) +
-                                     " points at atom " + std::to_string(b.neigh[p]) + " outside its configuration");
-                }
+        if (b.atom_offset[c + 1] < b.atom_offset[c]) {
+            throw InputError("atom_offset must be non-decreasing (configuration " + std::to_string(c) + ")");
+        }
+    }
+}
+
+// Checks of one configuration, run by the thread that computes it.
+void Potential::validate_config(const BatchView& b, std::int64_t c) const {
+    const std::int64_t a0 = b.atom_offset[c], a1 = b.atom_offset[c + 1];
+    for (std::int64_t i = a0; i < a1; ++i) {
+        if (b.species[i] < 0 || b.species[i] >= n_species_) {
+            throw InputError("atom " + std::to_string(i) + " has species index " + std::to_string(b.species[i]) +
+                             ", the potential has " + std::to_string(n_species_) + " species");
+        }
+        if (b.first[i + 1] < b.first[i]) throw InputError("first must be non-decreasing");
+        for (std::int64_t p = b.first[i]; p < b.first[i + 1]; ++p) {
+            if (b.neigh[p] < a0 || b.neigh[p] >= a1) {
+                throw InputError("pair " + std::to_string(p) + " of atom " + std::to_string(i) + " points at atom " +
+                                 std::to_string(b.neigh[p]) + " outside its configuration");
             }
         }
     }
@@ -91,25 +97,34 @@ void Potential::compute(const BatchView& b, const double* params, const Outputs&
     }
     const std::size_t np = cols.n;
     const std::size_t C = static_cast<std::size_t>(b.n_configs);
-    const std::size_t N = static_cast<std::size_t>(b.n_atoms);
-    if (out.energy) std::fill(out.energy, out.energy + C, 0.0);
-    if (out.atom_energy) std::fill(out.atom_energy, out.atom_energy + N, 0.0);
-    if (out.forces) std::fill(out.forces, out.forces + 3 * N, 0.0);
-    if (out.stress) std::fill(out.stress, out.stress + 6 * C, 0.0);
-    if (out.denergy) std::fill(out.denergy, out.denergy + C * np, 0.0);
-    if (out.dforces) std::fill(out.dforces, out.dforces + 3 * N * np, 0.0);
-    if (out.dstress) std::fill(out.dstress, out.dstress + 6 * C * np, 0.0);
 
-    // Errors inside the parallel region cannot propagate as exceptions; keep the first message.
+    // Each configuration is checked, zeroed and computed by one thread; it only writes its own
+    // atoms and rows. Errors cannot leave the parallel region as exceptions: keep the one of the
+    // lowest configuration, so the message does not depend on thread timing.
     std::string failure;
+    std::int64_t failed_config = b.n_configs;
     const std::int64_t n_configs = b.n_configs;
 #pragma omp parallel for schedule(dynamic, 4)
     for (std::int64_t c = 0; c < n_configs; ++c) {
         try {
+            validate_config(b, c);
+            const std::size_t a0 = static_cast<std::size_t>(b.atom_offset[c]);
+            const std::size_t a1 = static_cast<std::size_t>(b.atom_offset[c + 1]);
+            const std::size_t cc = static_cast<std::size_t>(c);
+            if (out.energy) out.energy[cc] = 0.0;
+            if (out.atom_energy) std::fill(out.atom_energy + a0, out.atom_energy + a1, 0.0);
+            if (out.forces) std::fill(out.forces + 3 * a0, out.forces + 3 * a1, 0.0);
+            if (out.stress) std::fill(out.stress + 6 * cc, out.stress + 6 * cc + 6, 0.0);
+            if (out.denergy) std::fill(out.denergy + cc * np, out.denergy + (cc + 1) * np, 0.0);
+            if (out.dforces) std::fill(out.dforces + 3 * a0 * np, out.dforces + 3 * a1 * np, 0.0);
+            if (out.dstress) std::fill(out.dstress + 6 * cc * np, out.dstress + 6 * (cc + 1) * np, 0.0);
             compute_config(b, c, params, out, cols);
         } catch (const std::exception& e) {
 #pragma omp critical(forcefit_potential_failure)
-            if (failure.empty()) failure = e.what();
+            if (c < failed_config) {
+                failed_config = c;
+                failure = e.what();
+            }
         }
     }
     if (!failure.empty()) throw InputError(failure);

@@ -149,6 +149,7 @@ protected:
 
 private:
     void validate(const BatchView& batch, const double* params) const;
+    void validate_config(const BatchView& batch, std::int64_t c) const;
 
     int n_species_;
 };

@@ -1,6 +1,8 @@
 """KIMModel (kimpy) against forcefit's built-in Stillinger-Weber: the KIM SW model with the same
 parameters must give the same energies, forces, stress, loss gradient and fit."""
 
+import os
+
 import numpy as np
 import pytest
 
@@ -14,6 +16,15 @@ from forcefit.models import KIMModel, StillingerWeber
 kimpy = pytest.importorskip("kimpy", reason="kimpy not installed (optional extra forcefit[kim])")
 
 KIM_SW = "SW_StillingerWeber_1985_Si__MO_405512056662_005"
+
+
+@pytest.fixture(scope="module", autouse=True)
+def in_scratch_directory(tmp_path_factory):
+    """The KIM API writes kim.log into the working directory: keep it out of the source tree."""
+    old = os.getcwd()
+    os.chdir(tmp_path_factory.mktemp("kim"))
+    yield
+    os.chdir(old)
 
 
 @pytest.fixture(scope="module")

@@ -142,8 +142,10 @@ def test_cli_model_params_prints_parameters(capsys):
     assert "size: 3" in out  # three species pairs
 
 
-def test_cli_model_params_unknown_name_is_an_error(capsys):
+def test_cli_model_params_unknown_name_is_an_error(capsys, tmp_path, monkeypatch):
     from forcefit.cli.main import main
+
+    monkeypatch.chdir(tmp_path)  # the KIM API, when present, writes kim.log into the working directory
 
     assert main(["model", "params", "NoSuchModel__MO_000000000000_000"]) == 1
     assert "NoSuchModel__MO_000000000000_000" in capsys.readouterr().err

@@ -1,12 +1,15 @@
 // Stillinger-Weber kernel. Per atom i, in one pass:
 //   1. per pair: r, unit vector, the two-body term once per unordered pair (value, dφ/dr and
-//      their closed-form parameter derivatives) and the three-body radial factor
-//      g = exp(γ/(r − rc)) with g' and their partials in γ and rc;
-//   2. per triplet j<k: closed-form φ3, its gradient and the parameter derivatives of both,
-//      chained through the per-pair partials;
+//      the closed-form parameter derivatives that are asked for) and the three-body radial
+//      factor g = exp(γ w), w = 1/(r − rc), with g';
+//   2. per triplet j<k: closed-form φ3 and its gradient. Parameter derivatives: γ and rc act
+//      only through g, so theirs are the term itself scaled by per-pair factors (plus a radial
+//      term from g'); λ scales the whole term. With one species these are summed per pair and
+//      finished after the triplets; otherwise (and for cos θ0) each triplet adds its tangents;
 //   3. the accumulated dE_i/dr_ij vectors (and their parameter derivatives) are scattered to
 //      forces of i and j and to the strain derivative.
-// Per-pair and per-atom scratch lives in thread-local buffers reused across calls.
+// Only the parameter columns selected by the caller are computed. Per-pair and per-atom scratch
+// lives in thread-local buffers reused across calls.
 #include "forcefit/sw.hpp"
 
 #include <algorithm>

@@ -139,8 +139,10 @@ class Calculator:
 
         ``forces``/``stress``: compute them (default: when some configuration fits them).
         Returns the model's ``BatchResult`` (energy [C], forces [N,3], stress [C,6] and, with
-        ``param_derivs``, denergy [C,P], dforces [N,3,P], dstress [C,6,P]). Cached: calling again
-        with the same parameters returns the same object.
+        ``param_derivs``, denergy [C,K], dforces [N,3,K], dstress [C,6,K]): K = every model
+        parameter, or only the optimized components when the model accepts ``param_indices``;
+        ``derivative_columns()`` says which. Cached: calling again with the same parameters
+        (and optimized selection) returns the same object.
         """
         refs = self._require_created()
         want_f = bool(refs.use_forces.any()) if forces is None else bool(forces)

@@ -94,3 +94,22 @@ def test_stress_needs_reference_stress():
                          energy=1.0, forces=np.zeros((1, 3)), identifier="nostress")
     with pytest.raises(DatasetError, match="nostress.*no reference stress"):
         Calculator(ToyPair()).create([conf], use_stress=True)
+
+
+def test_growing_cutoff_after_create_is_an_error():
+    from forcefit.models import LennardJones
+
+    model = LennardJones(cutoff=4.0)
+    calc = Calculator(model)
+    calc.create(_si_configs())
+    calc.compute_all()
+    model.set_opt_params(cutoff=[[4.5, "fix"]])
+    with pytest.raises(InputError, match="influence distance grew from 4.0"):
+        calc.compute_all()
+    model.set_opt_params(cutoff=[[3.5, "fix"]])
+    calc.compute_all()   # smaller is fine: the lists hold every pair the model needs
+
+
+def _si_configs():
+    return [Configuration(cell=np.eye(3) * 5.43, species=["Si"] * 2, coords=[[0, 0, 0], [1.36, 1.36, 1.36]],
+                          PBC=[True] * 3, energy=-8.0, forces=np.zeros((2, 3)), identifier="si2")]

@@ -86,6 +86,7 @@ class Calculator:
         self.use_stress: Any = False
         self._cache_key = None
         self._cache = None
+        self._batch_cutoff = np.inf
 
     # -- setup -----------------------------------------------------------------------------
     def create(self, configs: Union[Any, Sequence[Any]], use_energy: Union[bool, Sequence[bool]] = True,
@@ -112,6 +113,7 @@ class Calculator:
         check_species(configs, self.model.get_supported_species())
         refs = gather_references(configs, use_energy, use_forces, use_stress)
         self.batch = self.model.create_batch(configs)
+        self._batch_cutoff = float(self.model.get_influence_distance())
         self.configs = configs
         self.refs = refs
         self._cache_key = None
@@ -145,6 +147,7 @@ class Calculator:
         (and optimized selection) returns the same object.
         """
         refs = self._require_created()
+        self._check_cutoff()
         want_f = bool(refs.use_forces.any()) if forces is None else bool(forces)
         want_s = bool(refs.use_stress.any()) if stress is None else bool(stress)
         params = self.model.get_model_params_flat()
@@ -166,6 +169,16 @@ class Calculator:
         self._cache_key = (params.copy(), want_f, want_s, param_derivs, columns)
         self._cache = result
         return result
+
+    def _check_cutoff(self) -> None:
+        # The neighbor data were built once, at the influence distance of create(); a larger
+        # one now (a cutoff parameter changed) would silently miss pairs.
+        current = float(self.model.init_influence_distance())
+        if current > self._batch_cutoff * (1.0 + 1e-12):
+            raise InputError(
+                f"the model's influence distance grew from {self._batch_cutoff} Å (when "
+                f"Calculator.create built the neighbor lists) to {current} Å: a cutoff parameter "
+                "changed. Keep cutoffs fixed during a fit, or call create(configs) again.")
 
     def _model_selects_columns(self) -> bool:
         try:

@@ -85,20 +85,21 @@ class ToyPair(Model):
             dphi_dalpha = -r * phi
             ddphi_dalpha = A * ex * (-r * (-alpha * x**2 - 2.0 * x / rc) - x**2)
             E[c] = 0.5 * phi.sum() + e0[species].sum()
-            dE[c, 0] = 0.5 * (phi / A).sum() if A != 0 else 0.5 * (ex * x**2).sum()
+            dE[c, 0] = 0.5 * (ex * x**2).sum()                           # phi is linear in A
             dE[c, 1] = 0.5 * dphi_dalpha.sum()
             dE[c, 2] = np.count_nonzero(species == 0)
             dE[c, 3] = np.count_nonzero(species == 1)
             unit = D / r[:, None]
             fij = dphi[:, None] * unit                                # force on i from pair (i, j)
             np.add.at(F, off + i, fij)
-            np.add.at(dF[:, :, 0], off + i, (ex * x**2 * 0 + dphi / A)[:, None] * unit)
+            dphi_dA = ex * (-alpha * x**2 - 2.0 * x / rc)
+            np.add.at(dF[:, :, 0], off + i, dphi_dA[:, None] * unit)
             np.add.at(dF[:, :, 1], off + i, ddphi_dalpha[:, None] * unit)
             if vol > 0:
                 for k, (a, b) in enumerate(VOIGT):
                     w = 0.5 * D[:, a] * D[:, b] / r
                     S[c, k] = (dphi * w).sum() / vol
-                    dS[c, k, 0] = (dphi / A * w).sum() / vol
+                    dS[c, k, 0] = (dphi_dA * w).sum() / vol
                     dS[c, k, 1] = (ddphi_dalpha * w).sum() / vol
                     dS[c, k, 2:] = 0.0
             off += n

@@ -82,7 +82,10 @@ def build_parser() -> argparse.ArgumentParser:
 def configure_logging(log_file: Optional[str]) -> List[logging.Handler]:
     """Log records of ``forcefit`` to stdout and (appending) to ``log_file``; returns the handlers."""
     formatter = logging.Formatter(LOG_FORMAT, datefmt=LOG_DATEFMT)
-    handlers: List[logging.Handler] = [logging.StreamHandler(sys.stdout)]
+    console = logging.StreamHandler(sys.stdout)
+    # the final error goes to stderr once; the console handler skips its log record
+    console.addFilter(lambda record: getattr(record, "console", True))
+    handlers: List[logging.Handler] = [console]
     if log_file:
         handlers.append(logging.FileHandler(log_file, "a"))
     root = logging.getLogger("forcefit")
@@ -261,7 +264,7 @@ def main(argv: Optional[List[str]] = None) -> int:
     try:
         return run(args)
     except ForcefitError as err:
-        log.error(str(err))
+        log.error(str(err), extra={"console": False})
         print(f"pacemaker: error: {err}", file=sys.stderr)
         return 1
     finally:

@@ -193,7 +193,7 @@ def process_frame(frame, reference, where: Where):
 # -- splitting ------------------------------------------------------------------------------------
 
 
-def test_count(n_structures: int, test_size, where: Where) -> int:
+def n_test_structures(n_structures: int, test_size, where: Where) -> int:
     """Number of test structures for ``test_size`` (fraction: ``int(n * f)``, as python-ace).
 
     Raises:
@@ -210,7 +210,7 @@ def test_count(n_structures: int, test_size, where: Where) -> int:
 def split_train_test(frame, test_size, seed: int, where: Where):
     """python-ace's ``train_test_split`` after ``np.random.seed(seed)``: shuffle 0..S-1, the first
     S - n_test (sorted) train, the rest (sorted) test. Index labels are kept."""
-    n_test = test_count(len(frame), test_size, where)
+    n_test = n_test_structures(len(frame), test_size, where)
     order = np.arange(len(frame))
     np.random.RandomState(seed).shuffle(order)
     n_train = len(frame) - n_test
@@ -401,5 +401,5 @@ __all__ = [
     "process_frame",
     "read_frames",
     "split_train_test",
-    "test_count",
+    "n_test_structures",
 ]

@@ -317,7 +317,7 @@ def adjust_augmented_weights(frame, aug_factor: float):
         return frame
     frame = frame.copy()
     log.info(f"{augmented.sum()} augmented structures found in dataset")
-    w_e = frame[W_ENERGY].to_numpy(dtype=float)
+    w_e = np.array(frame[W_ENERGY], dtype=float)  # writable copy (pandas copy-on-write)
     missing = np.isnan(w_e[augmented]).any() or any(np.ndim(w) == 0 and np.isnan(w) for w in frame.loc[augmented, W_FORCES])
     if missing:
         real_e = float(np.median(w_e[~augmented]))

@@ -46,7 +46,7 @@ def make_asker(interactive: bool, stream=None, echo=print) -> Callable[[str, str
 
 
 def _default_data_file() -> str:
-    found = sorted(str(p) for p in Path.cwd().glob("*.pckl.gzip") if ".forcefit-" not in p.name)
+    found = sorted(p.name for p in Path.cwd().glob("*.pckl.gzip") if ".forcefit-" not in p.name)
     return found[0] if len(found) == 1 else ""
 
 

@@ -192,3 +192,11 @@ def test_ladder_step_sizes():
     assert ladder_step_size((0.1,), 50, 100) == 5
     assert ladder_step_size((10, 0.5), 50, 100) == 25
     assert ladder_step_size((10,), 95, 100) == 5
+
+
+def test_gpu_request_without_gpu_warns(cu_dir, capsys, monkeypatch):
+    monkeypatch.setattr("forcefit.cli.pacemaker._gpu_visible", lambda: False)
+    text = (cu_dir / "input.yaml").read_text().replace("display_step: 50", "display_step: 50\n  gpu_config: {gpu_ind: 0, mem_limit: 0}")
+    (cu_dir / "input.yaml").write_text(text)
+    assert main(["--dry-run"]) == 0
+    assert "asks for a GPU" in capsys.readouterr().out

@@ -198,3 +198,12 @@ def test_cu_data_uniform(shared_data, tmp_path, monkeypatch):
     total_atoms = prepared.train["NUMBER_OF_ATOMS"].sum()
     assert np.allclose(np.hstack(prepared.train["w_forces"]), 1 / total_atoms)
     assert np.allclose(prepared.train["w_energy"], 1 / 105)
+
+
+def test_stale_caches_are_removed(tmp_path, monkeypatch):
+    monkeypatch.chdir(tmp_path)
+    write_frame(make_frame(random_structures(6, ("Al",), seed=9)), tmp_path / "data.pckl.gzip")
+    first = prepare_data(make_input(tmp_path, {"filename": "data.pckl.gzip", "test_size": 1})).cache_path
+    second = prepare_data(make_input(tmp_path, {"filename": "data.pckl.gzip", "test_size": 2})).cache_path
+    assert first != second and second.is_file() and not first.exists()
+    assert [p.name for p in tmp_path.glob("data.forcefit-*")] == [second.name]

@@ -104,6 +104,12 @@ def test_accepted_variants():
     assert section.initial_potential == (Path("a.yaml"), Path("b.yaml")) and section.reset
 
 
+def test_option_of_another_method_is_dropped_with_a_note():
+    inp = parse_input(document(fit__optimizer="BFGS", fit__options={"maxcor": 100, "gtol": 1e-6}))
+    assert inp.fit.options == {"gtol": 1e-6}
+    assert any("fit.options.maxcor: not an option of BFGS" in note for note in inp.notes)
+
+
 def test_command_line_overrides():
     inp = parse_input(document(), potential="other.yaml", data="d.pckl.gzip", backend="pyace")
     assert inp.potential.filename == Path("other.yaml") and inp.potential.shape is None
@@ -127,6 +133,8 @@ BAD_INPUTS = [
     ({"fit__optimizer": "BFGZ"}, r"fit\.optimizer: unknown value 'BFGZ'.*did you mean 'BFGS'"),
     ({"fit__optimizer": "trust-ncg"}, r"fit\.optimizer: trust-ncg needs the Hessian"),
     ({"fit__options": {"maxiter": 3}}, r"fit\.options\.maxiter: set fit\.maxiter"),
+    ({"fit__optimizer": "L-BFGS-B", "fit__options": {"maxcorr": 3}}, r"fit\.options\.maxcorr: unknown key; did you mean 'maxcor'"),
+    ({"fit__options": {"gtoll": 1e-3}}, r"fit\.options\.gtoll: unknown key; did you mean 'gtol'"),
     ({"fit__ladder_step": 1.5}, r"fit\.ladder_step: a fraction must lie in \(0, 1\)"),
     ({"fit__ladder_step": [10, -2]}, r"fit\.ladder_step\.1: a number of functions must be >= 1"),
     ({"fit__ladder_type": "bodyorder"}, r"fit\.ladder_type: unknown value.*did you mean 'body_order'"),
@@ -230,3 +238,18 @@ def test_missing_potential_and_weights_files(tmp_path, monkeypatch):
     weighting = {"type": "ExternalWeightingPolicy", "filename": "w.pckl.gzip"}
     with pytest.raises(InputError, match=r"fit\.weighting\.filename: weights file"):
         check_input_files(parse_input(document(fit__weighting=weighting)))
+
+
+def test_reference_energy_taken_from_continued_potential(tmp_path, monkeypatch):
+    from forcefit.pacemaker.inputfile import with_reference_energy_from_potential
+
+    monkeypatch.chdir(tmp_path)
+    (tmp_path / "pot.yaml").write_text('metadata: {reference_energy: \'{"Al": -0.5, "shift": 0.1}\'}\nelements: [Al]\n')
+    inp = with_reference_energy_from_potential(parse_input(document(potential="pot.yaml")))
+    assert inp.data.reference_energy == {"Al": -0.5, "shift": 0.1}
+    assert any("potential metadata" in note for note in inp.notes)
+    given = with_reference_energy_from_potential(parse_input(document(potential="pot.yaml", data__reference_energy=0)))
+    assert given.data.reference_energy == 0.0  # the input file wins
+    (tmp_path / "pot.yaml").write_text("metadata: {reference_energy: 'garbage'}\n")
+    with pytest.raises(InputError, match=r"pot\.yaml: metadata\.reference_energy: not a JSON mapping"):
+        with_reference_energy_from_potential(parse_input(document(potential="pot.yaml")))

@@ -162,7 +162,7 @@ def _summary(inp, prepared) -> List[str]:
 
 def run(args) -> int:
     from ..pacemaker.engine import get_fit_engine
-    from ..pacemaker.inputfile import check_input_files, load_input
+    from ..pacemaker.inputfile import check_input_files, load_input, with_reference_energy_from_potential
 
     if args.query_data:
         raise InputError("--query-data queries python-ace's structure database (structdb), which forcefit does not "
@@ -179,10 +179,11 @@ def run(args) -> int:
     log.info(f"Loading {args.input}... ")
     inp = load_input(args.input, potential=args.potential, initial_potential=args.initial_potential,
                      data=args.data, backend=args.backend)
+    check_input_files(inp)
+    inp = with_reference_energy_from_potential(inp)
     for note in inp.notes:
         log.warning(note)
     _log_backend(inp)
-    check_input_files(inp)
 
     only_data = args.dry_run or args.prepare_data
     engine = None

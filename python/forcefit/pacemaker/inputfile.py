@@ -43,8 +43,9 @@ SCIPY_MINIMIZE_METHODS = (
     "Nelder-Mead", "Powell", "CG", "BFGS", "Newton-CG", "L-BFGS-B", "TNC", "COBYLA", "COBYQA",
     "SLSQP", "trust-constr", "dogleg", "trust-ncg", "trust-exact", "trust-krylov",
 )
-#: methods that need the Hessian, which the pacemaker loss does not provide
-HESSIAN_METHODS = ("Newton-CG", "dogleg", "trust-ncg", "trust-exact", "trust-krylov")
+#: methods that need the Hessian, which the pacemaker loss does not provide (Newton-CG builds
+#: Hessian-vector products from gradient differences and is accepted)
+HESSIAN_METHODS = ("dogleg", "trust-ncg", "trust-exact", "trust-krylov")
 
 EVALUATORS = ("tensorpot", "pyace", "forcefit")
 
@@ -245,6 +246,43 @@ def _callbacks(value, where: Where):
     return names
 
 
+def scipy_option_names(method: str) -> Tuple[str, ...]:
+    """The option names scipy documents for ``minimize(method=...)`` (empty when unknown)."""
+    import re
+
+    from scipy.optimize import show_options
+
+    try:
+        doc = show_options("minimize", method, disp=False)
+    except (ValueError, TypeError):
+        return ()
+    section = doc.split("Options", 1)[1] if "Options" in doc else doc
+    names = []
+    for match in re.findall(r"^([A-Za-z_][\w, ]*?)\s*:", section, re.M):
+        names.extend(name.strip() for name in match.split(","))
+    return tuple(dict.fromkeys(n for n in names if n.isidentifier()))
+
+
+def _check_options(options: Dict[str, Any], method: str, where: Where, notes: list) -> Dict[str, Any]:
+    """Options of ``method`` pass; an option of another scipy method is dropped with a note (scipy
+    would ignore it with a warning, python-ace runs on); anything else is an error."""
+    valid = scipy_option_names(method)
+    if not valid:  # scipy's documentation could not be read: leave the check to scipy
+        return options
+    every = {name for m in SCIPY_MINIMIZE_METHODS for name in scipy_option_names(m)}
+    kept = {}
+    for key, value in options.items():
+        if key in valid:
+            kept[key] = value
+        elif key in every:
+            notes.append(f"{where.keypath}.{key}: not an option of {method}; ignored (as scipy does)")
+        else:
+            from .schema import unknown_key_error
+
+            raise unknown_key_error(key, valid, where)
+    return kept
+
+
 def _trainable(value, where: Where):
     if isinstance(value, (str, list, dict)):
         return value
@@ -322,12 +360,13 @@ def _parse_loss(value, where: Where) -> LossSpec:
     return LossSpec(**{k: (float(v) if k != "kappa" else v) for k, v in loss.items()})
 
 
-def _parse_fit(value, where: Where) -> FitSection:
+def _parse_fit(value, where: Where, notes: list) -> FitSection:
     fit = check_mapping(value, FIT_KEYS, where)
     options = dict(fit.pop("options") or {})
     options.update(fit.pop("optimizer_options") or {})
     if "maxiter" in options:
         raise where.child("options").child("maxiter").error("set fit.maxiter instead (pacemaker passes it to scipy)")
+    options = _check_options(options, fit["optimizer"], where.child("options"), notes)
     fit["loss"] = _parse_loss(fit["loss"], where.child("loss"))
     fit["weighting"] = parse_weighting_spec(fit["weighting"], where.child("weighting"))
     for name in ("noise_relative_sigma", "noise_absolute_sigma", "randomize_func_coeffs"):
@@ -442,7 +481,7 @@ def parse_input(
         potential_section = replace(potential_section, initial_potential=(Path(initial_potential),))
     potential_section = replace(potential_section, metadata=metadata)
 
-    fit_section = _parse_fit(document.get("fit"), root.child("fit"))
+    fit_section = _parse_fit(document.get("fit"), root.child("fit"), notes)
     backend_given = document.get("backend") is not None
     backend_section = _parse_backend(document.get("backend"), root.child("backend"), backend_given)
     if not backend_given:
@@ -514,6 +553,32 @@ def resolve_data_files(inp: PacemakerInput) -> Tuple[Tuple[Path, ...], Tuple[Pat
     return train, test
 
 
+def with_reference_energy_from_potential(inp: PacemakerInput) -> PacemakerInput:
+    """python-ace's upfit rule: without ``data.reference_energy``, use the ``reference_energy``
+    stored in the metadata of the potential file being continued (if it has one)."""
+    import json
+
+    import yaml
+
+    if inp.data.reference_energy is not None or inp.potential.filename is None or not inp.potential.filename.is_file():
+        return inp
+    try:
+        document = yaml.safe_load(inp.potential.filename.read_text())
+        stored = (document.get("metadata") or {}).get("reference_energy") if isinstance(document, dict) else None
+    except (OSError, yaml.YAMLError):
+        return inp  # the engine reports an unreadable potential file with its own message
+    if stored is None:
+        return inp
+    where = Where(inp.potential.filename, "metadata.reference_energy")
+    try:
+        value = json.loads(stored) if isinstance(stored, str) else stored
+    except json.JSONDecodeError:
+        raise where.error(f"not a JSON mapping of single-atom energies: {stored!r}") from None
+    reference = _reference_energy(check_type(value, (int, float, dict), where), where)
+    notes = inp.notes + (f"Loading 'reference_energy' from potential metadata ({inp.potential.filename}): {reference}",)
+    return replace(inp, data=replace(inp.data, reference_energy=reference), notes=notes)
+
+
 def check_input_files(inp: PacemakerInput) -> None:
     """InputError when a data, potential or weights file named by the input does not exist."""
     resolve_data_files(inp)
@@ -531,6 +596,7 @@ __all__ = [
     "PacemakerInput",
     "SCIPY_MINIMIZE_METHODS",
     "check_input_files",
+    "with_reference_energy_from_potential",
     "load_input",
     "parse_input",
     "resolve_data_files",

@@ -269,6 +269,10 @@ def write_cache(path: Path, prepared: PreparedData, key: str) -> None:
     with atomic_output(path) as tmp:
         joint.to_pickle(tmp, compression="gzip", protocol=4)
     log.info(f"Prepared data cached in {path}")
+    stem = path.name.split(".forcefit-")[0]
+    for stale in path.parent.glob(f"{stem}.forcefit-*.pckl.gzip"):
+        if stale != path:  # caches of older data or settings are never read again
+            stale.unlink()
 
 
 def read_cache(path: Path, key: str) -> Optional[PreparedData]:

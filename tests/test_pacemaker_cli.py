@@ -200,3 +200,14 @@ def test_gpu_request_without_gpu_warns(cu_dir, capsys, monkeypatch):
     (cu_dir / "input.yaml").write_text(text)
     assert main(["--dry-run"]) == 0
     assert "asks for a GPU" in capsys.readouterr().out
+
+
+@pytest.mark.parametrize("optimizer", ["Nelder-Mead", "TNC", "L-BFGS-B"])
+def test_other_scipy_methods(toy_dir, toy_engine, optimizer):
+    doc = yaml.safe_load((toy_dir / "input.yaml").read_text())
+    doc["fit"].update(optimizer=optimizer, maxiter=40)
+    (toy_dir / "input.yaml").write_text(yaml.safe_dump(doc))
+    assert main(["--no-predict"]) == 0
+    header, *rows = (toy_dir / "metrics.txt").read_text().splitlines()
+    losses = [float(dict(zip(header.split(), r.split()))["loss"]) for r in rows]
+    assert len(losses) > 2 and losses[-1] < 0.5 * losses[0]

@@ -253,3 +253,12 @@ def test_reference_energy_taken_from_continued_potential(tmp_path, monkeypatch):
     (tmp_path / "pot.yaml").write_text("metadata: {reference_energy: 'garbage'}\n")
     with pytest.raises(InputError, match=r"pot\.yaml: metadata\.reference_energy: not a JSON mapping"):
         with_reference_energy_from_potential(parse_input(document(potential="pot.yaml")))
+
+
+def test_legacy_data_keys():
+    with pytest.raises(InputError, match=r"data\.config: python-ace's structure-database \(structdb\)"):
+        parse_input(document(data__config={"element": "Al"}))
+    inp = parse_input(document(data__cache_ref_df=True))
+    assert any("data.cache_ref_df: obsolete" in note for note in inp.notes)
+    assert parse_input(document(data__seed=5)).data.seed == 5
+    assert parse_input(document()).data.seed == 7  # the top-level seed

@@ -35,7 +35,7 @@ from typing import Callable, Dict, List, Optional, Tuple
 import numpy as np
 
 from .engine import FitData, FitEngine, TrainablePotential, resolve_kappa
-from .inputfile import PacemakerInput
+from .inputfile import PacemakerInput, scipy_option_names
 from .metrics import MetricsRecorder, compute_metrics, low_energy_mask
 from .preparedata import PreparedData
 
@@ -179,7 +179,11 @@ class PacemakerFit:
         objective(x0)
         record(x0, 0)
         options = dict(self.fit.options)
-        options["maxiter"] = self.fit.maxiter
+        known = scipy_option_names(method)
+        if not known or "maxiter" in known:
+            options["maxiter"] = self.fit.maxiter
+        elif "maxfun" in known:  # TNC counts function evaluations only
+            options.setdefault("maxfun", self.fit.maxiter)
         try:
             result = minimize(objective, x0, jac=use_gradient or None, method=method, options=options, callback=callback)
             x_best = np.asarray(result.x)

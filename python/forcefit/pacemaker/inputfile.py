@@ -31,7 +31,18 @@ from typing import Any, Dict, Mapping, Optional, Tuple, Union
 
 from ..errors import InputError
 from .potential_section import PotentialSection, check_potential_files, parse_potential_section
-from .schema import MISSING, Key, Where, check_mapping, check_type, in_range, load_yaml, one_of, string_list
+from .schema import (
+    MISSING,
+    Key,
+    Where,
+    check_mapping,
+    check_type,
+    in_range,
+    load_yaml,
+    one_of,
+    string_list,
+    unknown_key_error,
+)
 from .weighting import WeightingSpec, parse_weighting_spec
 
 DEFAULT_SEED = 42
@@ -277,8 +288,6 @@ def _check_options(options: Dict[str, Any], method: str, where: Where, notes: li
         elif key in every:
             notes.append(f"{where.keypath}.{key}: not an option of {method}; ignored (as scipy does)")
         else:
-            from .schema import unknown_key_error
-
             raise unknown_key_error(key, valid, where)
     return kept
 
@@ -379,15 +388,30 @@ def _parse_backend(value, where: Where, given: bool) -> BackendSection:
     gpu = backend.pop("gpu_config") or {}
     for key in gpu:
         if key not in ("gpu_ind", "mem_limit"):
-            from .schema import unknown_key_error
-
             raise unknown_key_error(key, ("gpu_ind", "mem_limit"), where.child("gpu_config"))
     return BackendSection(gpu_config=gpu, given=given, **backend)
 
 
-def _parse_data(value, where: Where, seed: int) -> DataSection:
+#: data keys of older python-ace versions: structure-database queries (not available) and
+#: settings that no longer change anything
+STRUCTDB_DATA_KEYS = ("config", "calculator", "element", "query_limit", "db_conn_string")
+OBSOLETE_DATA_KEYS = ("cache_ref_df", "force_rebuild", "parallel")
+
+
+def _parse_data(value, where: Where, seed: int, notes: list) -> DataSection:
     if isinstance(value, str):  # python-ace accepts `data: file.pckl.gzip`
         value = {"filename": value}
+    if isinstance(value, dict):
+        for key in value:
+            if key in STRUCTDB_DATA_KEYS:
+                raise where.child(key).error(
+                    "python-ace's structure-database (structdb) query settings are not supported: forcefit reads "
+                    "pickled pandas DataFrames only; give them in data.filename"
+                )
+        obsolete = [k for k in value if k in OBSOLETE_DATA_KEYS]
+        for key in obsolete:
+            notes.append(f"data.{key}: obsolete python-ace setting; ignored")
+        value = {k: v for k, v in value.items() if k not in OBSOLETE_DATA_KEYS}
     data = check_mapping(value, DATA_KEYS, where)
     if data["test_filename"] and data["test_size"] is not None:
         raise where.error("give either test_filename or test_size, not both")
@@ -443,8 +467,6 @@ def parse_input(
         raise root.error(f"expected a mapping of sections ({', '.join(SECTIONS)}), got {type(document).__name__}")
     for key in document:
         if key not in SECTIONS:
-            from .schema import unknown_key_error
-
             raise unknown_key_error(key, SECTIONS, root)
     notes = []
     seed = document.get("seed")
@@ -465,7 +487,7 @@ def parse_input(
             data_value.pop(key, None)
     if data_value is None:
         raise root.child("data").error("section is missing (and no -d/--data given)")
-    data_section = _parse_data(data_value, root.child("data"), seed)
+    data_section = _parse_data(data_value, root.child("data"), seed, notes)
 
     potential_value = document.get("potential")
     if potential is not None:

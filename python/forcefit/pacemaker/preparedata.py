@@ -20,7 +20,8 @@ Steps, in python-ace's order (``pyace.preparedata.ACEDataset``): read and concat
 columns; compute ``energy_corrected`` when ``reference_energy`` is given (``auto`` is fitted on
 the training files; the result also serves the test files); if corrected energies per atom fall
 outside [-20, 250] eV/atom and no reference was given, switch to ``auto`` (as python-ace);
-split off ``test_size`` structures with numpy's legacy generator seeded with the input ``seed``
+split off ``test_size`` structures with numpy's legacy generator seeded with ``data.seed``
+(default: the top-level ``seed``)
 (the same split as python-ace); weight train and test together, then apply ``aug_factor`` and
 normalize each set.
 
@@ -348,7 +349,7 @@ def prepare_data(inp: PacemakerInput, rebuild: bool = False, use_cache: bool = T
         test.index = test.index + len(train)
     elif inp.data.test_size is not None:
         log.info(f"Splitting out test dataset (test_size = {inp.data.test_size}) from main dataset({len(train)} samples)")
-        train, test = split_train_test(train, inp.data.test_size, inp.seed, data_where.child("test_size"))
+        train, test = split_train_test(train, inp.data.test_size, inp.data.seed, data_where.child("test_size"))
 
     spec, ignore = inp.fit.weighting, inp.data.ignore_weights
     seed = inp.seed  # stands in for a missing weighting seed

@@ -211,3 +211,17 @@ def test_other_scipy_methods(toy_dir, toy_engine, optimizer):
     header, *rows = (toy_dir / "metrics.txt").read_text().splitlines()
     losses = [float(dict(zip(header.split(), r.split()))["loss"]) for r in rows]
     assert len(losses) > 2 and losses[-1] < 0.5 * losses[0]
+
+
+def test_callbacks_from_the_working_directory(toy_dir, toy_engine):
+    (toy_dir / "pm_test_callbacks.py").write_text(
+        "def record(basis_config, current_fit_iteration, current_fit_cycle, current_ladder_step):\n"
+        "    with open('callback_calls.txt', 'a') as f:\n"
+        "        f.write(f'{current_fit_iteration} {len(basis_config.get_parameters())}\\n')\n"
+    )
+    doc = yaml.safe_load((toy_dir / "input.yaml").read_text())
+    doc["fit"]["callbacks"] = ["pm_test_callbacks.record"]
+    (toy_dir / "input.yaml").write_text(yaml.safe_dump(doc))
+    assert main(["--no-predict"]) == 0
+    calls = (toy_dir / "callback_calls.txt").read_text().split("\n")
+    assert calls[0] == "0 3" and calls[1].startswith("1 ")

@@ -140,7 +140,7 @@ BAD_INPUTS = [
     ({"fit__ladder_type": "bodyorder"}, r"fit\.ladder_type: unknown value.*did you mean 'body_order'"),
     ({"fit__repulsion": "manual"}, r"fit\.repulsion: unknown value"),
     ({"fit__fit_cycles": 0}, r"fit\.fit_cycles: must lie in"),
-    ({"fit__callbacks": ["no_such_module_xyz.cb"]}, r"fit\.callbacks\.0: .*cannot be imported"),
+    ({"fit__callbacks": ["no_such_module_xyz.cb"]}, r"fit\.callbacks\.0: .*module .no_such_module_xyz. not found"),
     ({"fit__weighting": {"type": "EnergyBased"}}, r"fit\.weighting\.type: unknown value.*EnergyBasedWeightingPolicy"),
     ({"fit__weighting": {"DElow": 1}}, r"fit\.weighting\.type: required key is missing"),
     ({"fit__weighting": {"type": "EnergyBasedWeightingPolicy", "DEupp": 3}}, r"fit\.weighting\.DEupp: unknown key; did you mean 'DEup'"),

@@ -30,12 +30,12 @@ import math
 import time
 from dataclasses import dataclass
 from pathlib import Path
-from typing import Callable, Dict, List, Optional, Tuple
+from typing import Callable, Dict, List, Optional, Sequence, Tuple
 
 import numpy as np
 
 from .engine import FitData, FitEngine, TrainablePotential, resolve_kappa
-from .inputfile import PacemakerInput, scipy_option_names
+from .inputfile import PacemakerInput, callback_search_path, scipy_option_names
 from .metrics import MetricsRecorder, compute_metrics, low_energy_mask
 from .preparedata import PreparedData
 
@@ -55,7 +55,18 @@ def ladder_step_size(step_spec, current: int, total: int) -> int:
     return max(1, min(max(sizes), max(total - current, 1)))
 
 
-def import_callback(name: str) -> Callable:
+def import_callback(name: str, folders: Sequence[str] = ()) -> Callable:
+    """The function ``module.attribute``; ``folders`` are added to ``sys.path`` first.
+
+    Called as ``callback(basis_config=potential, current_fit_iteration=..., current_fit_cycle=...,
+    current_ladder_step=...)`` after every iteration, as in python-ace (``basis_config`` is the
+    engine's TrainablePotential here).
+    """
+    import sys
+
+    for folder in folders:
+        if folder not in sys.path:
+            sys.path.insert(0, folder)
     module, _, attribute = name.rpartition(".")
     return getattr(importlib.import_module(module), attribute)
 
@@ -93,7 +104,8 @@ class PacemakerFit:
         if inp.fit.loss.kappa == "auto":
             log.info(f"LossFunctionSpecification:kappa automatically selected: kappa = {self.loss.kappa:.3f}")
         self.rng = np.random.RandomState(inp.seed)
-        self.callbacks = [import_callback(name) for name in inp.fit.callbacks]
+        folders = callback_search_path(inp.source)
+        self.callbacks = [import_callback(name, folders) for name in inp.fit.callbacks]
         self.target, self.initial = engine.build_potentials(inp.potential, prepared.elements, inp.fit.trainable_parameters)
         if self.fit.ladder_scheme and self.initial is None:
             raise ValueError("the engine returned no initial potential for a ladder fit")

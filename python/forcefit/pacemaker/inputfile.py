@@ -22,7 +22,6 @@ from __future__ import annotations
 
 import difflib
 import getpass
-import importlib.util
 import os
 from dataclasses import dataclass, field, replace
 from datetime import datetime
@@ -242,18 +241,30 @@ def _optimizer(value, where: Where):
     return method
 
 
+def callback_search_path(source: Optional[Path]) -> list:
+    """Folders searched for callback modules before ``sys.path``: the working directory and the
+    input file's folder (python-ace finds them there when started from that folder)."""
+    folders = [str(Path.cwd())]
+    if source is not None:
+        folders.append(str(source.resolve().parent))
+    return list(dict.fromkeys(folders))
+
+
 def _callbacks(value, where: Where):
+    import importlib.machinery
+    import sys
+
     names = string_list(value, where)
     for k, name in enumerate(names):
         module = name.rpartition(".")[0]
         if not module:
             raise where.child(k).error(f"{name!r}: give an importable 'module.function' name")
-        try:
-            found = importlib.util.find_spec(module.split(".")[0]) is not None
-        except (ImportError, ValueError):
-            found = False
-        if not found:
-            raise where.child(k).error(f"{name!r}: module {module!r} cannot be imported (is it on PYTHONPATH?)")
+        top = module.split(".")[0]
+        search = callback_search_path(where.source) + sys.path
+        if top not in sys.modules and importlib.machinery.PathFinder.find_spec(top, search) is None:
+            raise where.child(k).error(
+                f"{name!r}: module {top!r} not found in the working directory, next to the input file, or on PYTHONPATH"
+            )
     return names
 
 

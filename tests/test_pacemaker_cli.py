@@ -225,3 +225,34 @@ def test_callbacks_from_the_working_directory(toy_dir, toy_engine):
     assert main(["--no-predict"]) == 0
     calls = (toy_dir / "callback_calls.txt").read_text().split("\n")
     assert calls[0] == "0 3" and calls[1].startswith("1 ")
+
+
+def test_randomized_cycles_write_ensemble_potentials(toy_dir, toy_engine, monkeypatch):
+    monkeypatch.setattr(PairPotential, "function_coefficient_mask", lambda self: np.array([True, False, True])[: len(self.params)], raising=False)
+    doc = yaml.safe_load((toy_dir / "input.yaml").read_text())
+    doc["fit"].update(fit_cycles=2, randomize_func_coeffs=1e-2, maxiter=5)
+    (toy_dir / "input.yaml").write_text(yaml.safe_dump(doc))
+    assert main(["--no-predict"]) == 0
+    assert (toy_dir / "ensemble_potential_0.yaml").is_file() and (toy_dir / "ensemble_potential_1.yaml").is_file()
+    assert len((toy_dir / "cycle_metrics.txt").read_text().splitlines()) == 3
+
+
+def test_perturbations_between_cycles(toy_dir):
+    from dataclasses import replace
+
+    from forcefit.pacemaker.fitloop import PacemakerFit
+    from forcefit.pacemaker.preparedata import prepare_data
+
+    inp = load_input("input.yaml")
+    fit = PacemakerFit(inp, prepare_data(inp, use_cache=False), PairEngine())
+    potential = PairPotential(["Cu"])
+    potential.function_coefficient_mask = lambda: np.array([True, False, True])
+    x = np.array([1.0, 2.0, 1e-4])
+    fit.fit = replace(inp.fit, randomize_func_coeffs=1e-3)
+    y = fit._perturb(potential, x)
+    assert y[1] == 2.0 and y[0] != 1.0 and abs(y[0]) < 1e-2  # redrawn around 0, radial kept
+    fit.fit = replace(inp.fit, noise_relative_sigma=1e-3)
+    y = fit._perturb(potential, x)
+    assert np.all(np.abs(y - x) < 5e-3 * np.maximum(np.abs(x), 1e-2)) and not np.array_equal(x, y)
+    fit.fit = replace(inp.fit)
+    assert np.array_equal(fit._perturb(potential, x), x)

@@ -179,6 +179,9 @@ class TrainablePotential(Protocol):
     def save(self, path: Path) -> None:
         """Write the potential in python-ace's YAML format (atomically)."""
 
+    # Optional: ``function_coefficient_mask() -> (P,) bool``, True for basis-function coefficients
+    # (not radial ones); ``fit.randomize_func_coeffs`` then redraws only those.
+
 
 @runtime_checkable
 class FitEngine(Protocol):

@@ -226,11 +226,17 @@ class PacemakerFit:
 
     # -- cycles and ladder -------------------------------------------------------------------------
 
-    def _perturb(self, parameters: np.ndarray) -> np.ndarray:
+    def _perturb(self, potential: TrainablePotential, parameters: np.ndarray) -> np.ndarray:
         fit = self.fit
         if fit.randomize_func_coeffs > 0:
-            log.info(f"Randomize all trainable coefficients using N(0; sigma = {fit.randomize_func_coeffs:>1.4e})")
-            return self.rng.randn(len(parameters)) * fit.randomize_func_coeffs
+            # only basis-function coefficients are redrawn when the potential can say which they are
+            mask_of = getattr(potential, "function_coefficient_mask", None)
+            mask = np.ones(len(parameters), dtype=bool) if mask_of is None else np.asarray(mask_of(), dtype=bool)
+            log.info(f"Randomize all trainable functions coefficients using normal distribution "
+                     f"N(0;sigma = {fit.randomize_func_coeffs:>1.4e})")
+            parameters = parameters.copy()
+            parameters[mask] = self.rng.randn(int(mask.sum())) * fit.randomize_func_coeffs
+            return parameters
         if fit.noise_relative_sigma > 0:
             log.info(f"Applying Gaussian noise with relative sigma/mean = {fit.noise_relative_sigma:>1.4e}")
             scale = np.maximum(np.abs(parameters), 1e-2)
@@ -257,7 +263,7 @@ class PacemakerFit:
             log.info(f"Select best fit #{best + 1} among all available ({len(attempts)})")
             current = attempts[best][1].copy()
             if cycle + 1 < self.fit.fit_cycles:
-                current.set_parameters(self._perturb(current.get_parameters()))
+                current.set_parameters(self._perturb(current, current.get_parameters()))
         best = int(np.argmin([a[0] for a in attempts]))
         log.info(f"Best fitting attempt is #{best + 1}")
         self.last_train_metrics = attempts[best][2]

@@ -163,6 +163,9 @@ def process_frame(frame, reference, where: Where):
             reference = {e: reference for e in elements}
         else:
             log.info(f"Using {reference} as single-atom energies")
+            missing = sorted({e for row in symbols for e in row} - set(reference))
+            if missing:
+                log.warning(f"data::reference_energy has no value for {', '.join(missing)}; 0 eV is used")
         frame["energy_corrected"] = corrected_energies(energies, symbols, reference)
     elif "energy_corrected" not in frame.columns:
         sources = ", ".join(sorted(set(frame["_source"])))
@@ -182,7 +185,8 @@ def process_frame(frame, reference, where: Where):
     log.info(f"Min/max energy per atom: [{epa.min():.3f}, {epa.max():.3f}] eV/atom")
     low, high = EXTREME_ENERGY_PER_ATOM
     if epa.min() < low or epa.max() > high:
-        if reference is None:
+        has_energy = "energy" in frame.columns or all(_calc_result(a, "energy") is not None for a in frame["ase_atoms"])
+        if reference is None and has_energy:
             log.warning(f"Some values of corrected energy ({epa.min():.3g} eV/atom) are outside [{low:g}, {high:g}] "
                         "eV/atom; reference_energy will be computed automatically (as python-ace does).")
             return process_frame(frame, "auto", where)

@@ -64,7 +64,8 @@ def build_parser() -> argparse.ArgumentParser:
     parser.add_argument("-b", "--backend", default=None,
                         help="backend evaluator (tensorpot, pyace or forcefit: all run forcefit's engine), "
                         "will override 'backend::evaluator'")
-    parser.add_argument("-d", "--data", default=None, help="data file, will override 'data::filename'")
+    parser.add_argument("-d", "--data", default=None,
+                        help="data file, will override 'data::filename' (and drop 'data::test_filename')")
     parser.add_argument("--query-data", action="store_true",
                         help="python-ace: query the structure database; not available in forcefit")
     parser.add_argument("--prepare-data", action="store_true", help="prepare and cache the training data only")
@@ -76,6 +77,7 @@ def build_parser() -> argparse.ArgumentParser:
     parser.add_argument("-v", "--version", action="store_true", help="show version info")
     parser.add_argument("--no-fit", action="store_true", help="do not fit the potential")
     parser.add_argument("--no-predict", action="store_true", help="do not compute and save the predictions")
+    parser.add_argument("--verbose-tf", action="store_true", help="python-ace's TensorFlow verbosity; accepted, no effect")
     return parser
 
 

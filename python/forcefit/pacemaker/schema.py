@@ -81,6 +81,9 @@ class Where:
     keypath: str = ""
 
     def child(self, key: Any) -> "Where":
+        """The position of ``key`` below this one (a list index reads ``ladder_step[1]``)."""
+        if isinstance(key, int) and not isinstance(key, bool):
+            return Where(self.source, f"{self.keypath}[{key}]")
         key = str(key)
         return Where(self.source, f"{self.keypath}.{key}" if self.keypath else key)
 

@@ -162,9 +162,13 @@ BAD_INPUTS = [
     ({"potential__embedings": {}}, r"potential\.embedings: unknown key; did you mean 'embeddings'"),
     ({"potential__bonds__ALL__rcutt": 5}, r"potential\.bonds\.ALL\.rcutt: unknown key; did you mean 'rcut'"),
     ({"potential__bonds__ALL__rcut": -1}, r"potential\.bonds\.ALL\.rcut: must lie in"),
+    ({"potential__functions__UNARI": {"nradmax_by_orders": [1]}}, r"potential\.functions\.UNARI: not a block name.*did you mean 'UNARY'"),
     ({"potential__bonds__AlCu": {"rcut": 5}}, r"potential\.bonds\.AlCu: element\(s\) Cu not in potential\.elements"),
     ({"potential__functions__UNARY__lmax_by_orders": [0, 2]}, r"potential\.functions\.UNARY: nradmax_by_orders and lmax_by_orders must have the same length"),
     ({"potential__embeddings__ALL__ndensity": 3}, r"fs_parameters: needs 2 \* ndensity = 6 numbers"),
+    ({"fit__trainable_parameters": "UNARI"}, r"fit\.trainable_parameters: 'UNARI' is neither a block keyword.*did you mean 'UNARY'"),
+    ({"fit__trainable_parameters": ["AlCu"]}, r"fit\.trainable_parameters\[0\]: element\(s\) Cu not in potential\.elements"),
+    ({"fit__trainable_parameters": {"ALL": "funcs"}}, r"fit\.trainable_parameters\.ALL: expected func, radial or all"),
     ({"backend__evaluator": "tensorflow"}, r"backend\.evaluator: unknown value 'tensorflow'.*tensorpot"),
     ({"backend__batch_size": 0}, r"backend\.batch_size: must lie in"),
     ({"backend__gpu_config": {"gpu_index": 0}}, r"backend\.gpu_config\.gpu_index: unknown key; did you mean 'gpu_ind'"),
@@ -255,6 +259,11 @@ def test_reference_energy_taken_from_continued_potential(tmp_path, monkeypatch):
         with_reference_energy_from_potential(parse_input(document(potential="pot.yaml")))
 
 
+def test_trainable_parameters_forms():
+    for value in ("func", "radial", "ALL", ["UNARY", "AlNi"], {"BINARY": "func", "Al": ["func", "radial"], "ALL": "all"}):
+        assert parse_input(document(fit__trainable_parameters=value)).fit.trainable_parameters == value
+
+
 def test_legacy_data_keys():
     with pytest.raises(InputError, match=r"data\.config: python-ace's structure-database \(structdb\)"):
         parse_input(document(data__config={"element": "Al"}))
@@ -262,3 +271,15 @@ def test_legacy_data_keys():
     assert any("data.cache_ref_df: obsolete" in note for note in inp.notes)
     assert parse_input(document(data__seed=5)).data.seed == 5
     assert parse_input(document()).data.seed == 7  # the top-level seed
+
+
+def test_single_species_shape_of_pacemaker_1():
+    legacy = {"element": "Al", "deltaSplineBins": 0.001, "npot": "FinnisSinclair", "fs_parameters": [1, 1],
+              "ndensity": 1, "rcut": 6.2, "dcut": 0.01, "radbase": "ChebExpCos", "radparameters": [3.0],
+              "nradmax": [5, 2], "lmax": [0, 1], "func_coefs_init": "zero"}
+    section = parse_input(document(potential=legacy)).potential
+    assert section.elements == ("Al",) and section.max_rcut == 6.2
+    assert section.shape["functions"] == {"Al": {"nradmax_by_orders": [5, 2], "lmax_by_orders": [0, 1], "coefs_init": "zero"}}
+    assert section.shape["embeddings"]["Al"]["ndensity"] == 1
+    with pytest.raises(InputError, match=r"potential\.rcutt: unknown key; did you mean 'rcut'"):
+        parse_input(document(potential=dict(legacy, rcutt=5)))

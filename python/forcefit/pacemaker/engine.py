@@ -212,8 +212,9 @@ class FitEngine(Protocol):
 
     def ladder_extend(self, current: TrainablePotential, target: TrainablePotential, step: int,
                       ladder_type: str) -> Tuple[TrainablePotential, bool]:
-        """``current`` with up to ``step`` more functions of ``target`` (``body_order`` or
-        ``power_order``); the flag is False when nothing was added."""
+        """``current`` with up to ``step`` more functions of ``target`` in each block, in
+        ``body_order`` or ``power_order`` (python-ace's ``extend_multispecies_basis``); the flag
+        is False when nothing was added."""
 
     def set_core_repulsion(self, potential: TrainablePotential, min_distance: Dict[Tuple[str, str], float]) -> None:
         """ZBL inner core repulsion with inner cutoffs at the smallest distance per element pair, Å."""

@@ -309,6 +309,45 @@ def _trainable(value, where: Where):
     raise where.error(f"expected ALL, UNARY, ..., radial, func, a list of them, or a mapping, got {value!r}")
 
 
+TRAINABLE_KINDS = ("func", "radial", "all")
+
+
+def check_trainable_parameters(value, elements: Tuple[str, ...], where: Where) -> None:
+    """python-ace's ``trainable_parameters``: ``func`` or ``radial`` (for all blocks); block names
+    (ALL, UNARY, BINARY, ... or element combinations such as ``AlNi``) as a string or list (all
+    parameters of those blocks); or a mapping block -> ``func``/``radial``/``all`` or a list.
+    Element combinations must use the potential's elements (when the shape is given)."""
+    import re
+
+    from .potential_section import GROUP_KEYWORDS
+
+    if value is None or (isinstance(value, str) and value in ("func", "radial")):
+        return
+    blocks = [value] if isinstance(value, str) else list(value)
+    for k, block in enumerate(blocks):
+        here = where.child(block) if isinstance(value, dict) else (where.child(k) if isinstance(value, list) else where)
+        if not isinstance(block, str):
+            raise here.error(f"expected a block name (ALL, UNARY, ..., or elements such as AlNi), got {block!r}")
+        if block not in GROUP_KEYWORDS:
+            from ase.data import chemical_symbols
+
+            symbols = re.findall(r"[A-Z][a-z]?", block)
+            spelled = "".join(symbols) == block.replace(" ", "").replace(",", "").strip("()")
+            if not symbols or not spelled or not set(symbols) <= set(chemical_symbols[1:]):
+                close = difflib.get_close_matches(block, GROUP_KEYWORDS + TRAINABLE_KINDS, n=1)
+                hint = f"; did you mean {close[0]!r}?" if close else ""
+                raise here.error(f"{block!r} is neither a block keyword ({', '.join(GROUP_KEYWORDS)}) "
+                                 f"nor a combination of elements{hint}")
+            unknown = [e for e in symbols if elements and e not in elements]
+            if unknown:
+                raise here.error(f"element(s) {', '.join(unknown)} not in potential.elements {list(elements)}")
+        if isinstance(value, dict):
+            kinds = [value[block]] if isinstance(value[block], str) else value[block]
+            for kind in kinds if isinstance(kinds, list) else [kinds]:
+                if kind not in TRAINABLE_KINDS:
+                    raise here.error(f"expected func, radial or all (or a list of them), got {kind!r}")
+
+
 DATA_KEYS: Dict[str, Key] = {
     "filename": Key((str, list), MISSING, string_list, help="the training data file(s)"),
     "test_filename": Key((str, list), (), string_list),
@@ -515,6 +554,8 @@ def parse_input(
     potential_section = replace(potential_section, metadata=metadata)
 
     fit_section = _parse_fit(document.get("fit"), root.child("fit"), notes)
+    check_trainable_parameters(fit_section.trainable_parameters, potential_section.elements,
+                               root.child("fit").child("trainable_parameters"))
     backend_given = document.get("backend") is not None
     backend_section = _parse_backend(document.get("backend"), root.child("backend"), backend_given)
     if not backend_given:

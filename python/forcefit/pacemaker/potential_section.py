@@ -18,6 +18,7 @@ key names. Units: ``rcut``, ``dcut``, ``r_in``, ``delta_in`` in Å.
 
 from __future__ import annotations
 
+import difflib
 import re
 from dataclasses import dataclass, field
 from pathlib import Path
@@ -104,12 +105,16 @@ def _check_block_key(key: Any, where: Where, elements: Tuple[str, ...], max_spec
     """A block key is a group keyword or a combination of the shape's elements."""
     if str(key) in GROUP_KEYWORDS:
         return
+    from ase.data import chemical_symbols
+
     text = str(key).strip("() ")
     symbols = _ELEMENT.findall(text)
     rest = _ELEMENT.sub("", text).replace(",", "").replace(" ", "")
-    if not symbols or rest:
+    if not symbols or rest or not set(symbols) <= set(chemical_symbols[1:]):
+        close = difflib.get_close_matches(str(key), GROUP_KEYWORDS, n=1)
+        hint = f"; did you mean {close[0]!r}?" if close else ""
         raise where.child(key).error(
-            f"not a block name: expected one of {', '.join(GROUP_KEYWORDS)} or a combination of elements"
+            f"not a block name: expected one of {', '.join(GROUP_KEYWORDS)} or a combination of elements{hint}"
         )
     unknown = [s for s in symbols if s not in elements]
     if unknown:
@@ -148,6 +153,36 @@ def _check_blocks(value: Any, spec: Dict[str, Key], where: Where, elements, max_
     return checked
 
 
+LEGACY_EMBEDDING_KEYS = tuple(EMBEDDING_KEYS)
+LEGACY_BOND_KEYS = ("NameOfCutoffFunction", "core-repulsion", "dcut", "rcut", "radbase", "radparameters")
+LEGACY_FUNCTION_KEYS = ("nradmax_by_orders", "lmax_by_orders", "nradmax", "lmax", "func_coefs_init")
+
+
+def single_species_shape(value: Dict[str, Any], where: Where) -> Dict[str, Any]:
+    """python-ace 1.0's single-element shape (``element: Al``, ``nradmax_by_orders``, ``rcut`` ...
+    at the top of ``potential``) as the multi-element form, the way python-ace converts it."""
+    valid = ("element", "deltaSplineBins", "rankmax", "metadata") + FILE_KEYS + LEGACY_EMBEDDING_KEYS + \
+        LEGACY_BOND_KEYS + LEGACY_FUNCTION_KEYS
+    for key in value:
+        if key not in valid:
+            raise unknown_key_error(key, valid, where)
+    element = check_type(value["element"], (str,), where.child("element"))
+    functions = {k: value[k] for k in ("nradmax_by_orders", "lmax_by_orders") if k in value}
+    for old, new in (("nradmax", "nradmax_by_orders"), ("lmax", "lmax_by_orders")):
+        if old in value and new not in functions:  # python-ace's deprecated names
+            functions[new] = value[old]
+    if "func_coefs_init" in value:
+        functions["coefs_init"] = value["func_coefs_init"]
+    shape = {k: value[k] for k in ("deltaSplineBins", "metadata") + FILE_KEYS if k in value}
+    shape.update(
+        elements=[element],
+        embeddings={element: {k: value[k] for k in LEGACY_EMBEDDING_KEYS if k in value}},
+        bonds={element: {k: value[k] for k in LEGACY_BOND_KEYS if k in value}},
+        functions={element: functions},
+    )
+    return shape
+
+
 def parse_potential_section(value: Any, where: Where) -> PotentialSection:
     """Check the ``potential:`` value (a file name or a mapping) and return a PotentialSection.
 
@@ -158,6 +193,8 @@ def parse_potential_section(value: Any, where: Where) -> PotentialSection:
         return PotentialSection(filename=Path(value))
     if not isinstance(value, dict):
         raise where.error(f"expected a potential file name or a mapping, got {value!r}")
+    if "element" in value and not any(k in value for k in ("elements", "embeddings", "bonds", "functions")):
+        value = single_species_shape(value, where)
     valid = SHAPE_KEYS + FILE_KEYS
     for key in value:
         if key not in valid:

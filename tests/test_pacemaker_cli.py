@@ -5,6 +5,7 @@ from __future__ import annotations
 
 import io
 import shutil
+from dataclasses import replace
 
 import numpy as np
 import pytest
@@ -13,6 +14,7 @@ import yaml
 from forcefit.cli.pacemaker import GENERATED_FILES, main
 from forcefit.dataset.pacemaker import read_dataframe
 from forcefit.pacemaker.engine import FitData, register_fit_engine
+from forcefit.pacemaker.engine_checks import data_terms_error, gradient_error
 from forcefit.pacemaker.inputfile import LossSpec, load_input
 from forcefit.pacemaker.fitloop import ladder_step_size
 
@@ -115,6 +117,7 @@ def test_template_with_defaults_when_not_a_tty(cu_dir, monkeypatch):
     assert inp.data.test_size == 0.1 and inp.potential.max_rcut == 6.5
     assert inp.fit.weighting.type == "EnergyBasedWeightingPolicy"
     assert main(["--dry-run"]) == 0
+    assert "kappa (auto, from the training data): " in (cu_dir / "log.txt").read_text()
 
 
 def test_toy_engine_gradient_matches_finite_differences(toy_dir):
@@ -127,11 +130,17 @@ def test_toy_engine_gradient_matches_finite_differences(toy_dir):
     potential = PairPotential(["Cu"])
     loss = LossSpec(kappa=0.4, L2_coeffs=1e-3)
     x = np.array([0.1, 0.2, -0.05])
-    g = engine.evaluate(potential, x, data, handle, loss).gradient
-    h = 1e-6
-    fd = [(engine.evaluate(potential, x + h * e, data, handle, loss).loss
-           - engine.evaluate(potential, x - h * e, data, handle, loss).loss) / (2 * h) for e in np.eye(3)]
-    assert np.allclose(g, fd, rtol=1e-6, atol=1e-12)
+    assert gradient_error(engine, potential, data, handle, loss, parameters=x) < 1e-6
+    assert data_terms_error(engine, potential, data, handle, loss, parameters=x) < 1e-12
+
+    class WrongGradient(PairEngine):
+        def evaluate(self, *args, **kwargs):
+            result = super().evaluate(*args, **kwargs)
+            if result.gradient is not None:
+                result = replace(result, gradient=result.gradient * 1.01)
+            return result
+
+    assert gradient_error(WrongGradient(), potential, data, handle, loss, parameters=x) > 1e-3
 
 
 def test_full_fit_with_toy_engine(toy_dir, toy_engine, capsys):

@@ -156,6 +156,10 @@ def _summary(inp, prepared) -> List[str]:
     lines.append(f"Optimizer: {fit.optimizer}, maxiter={fit.maxiter}, fit_cycles={fit.fit_cycles}"
                  + (f", ladder_step={list(fit.ladder_step)} ({fit.ladder_type})" if fit.ladder_scheme else ""))
     if prepared is not None:
+        if fit.loss.kappa == "auto":
+            from ..pacemaker.engine import resolve_kappa
+
+            lines.append(f"kappa (auto, from the training data): {resolve_kappa(fit.loss, prepared.train).kappa:.4f}")
         lines.extend(data_columns_report(prepared))
         if prepared.reference_energy is not None:
             lines.append(f"Reference energies: {prepared.reference_energy}")

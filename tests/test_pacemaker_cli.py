@@ -152,7 +152,7 @@ def test_full_fit_with_toy_engine(toy_dir, toy_engine, capsys):
     assert main([]) == 0
     out = capsys.readouterr().out
     assert "Fitting engine: toy pair engine" in out and "INIT STATS" in out and "FIT STATS" in out
-    assert "kappa automatically selected" in out
+    assert "kappa automatically selected" in out and "Last relative TRAIN loss change" in out
     fitted = yaml.safe_load((toy_dir / "output_potential.yaml").read_text())
     assert np.allclose(fitted["params"], TRUE_PARAMS, atol=1e-3)
     assert "core_repulsion_r_in" in fitted["metadata"] and "starttime" in fitted["metadata"]

@@ -7,8 +7,8 @@ and evaluates loss, gradient and predictions; this module owns everything else:
   loss and its gradient come from one engine call (``jac=True``); derivative-free methods get
   the loss only;
 * after every iteration: metrics of the training set (log line, ``metrics.txt``), every
-  ``display_step`` iterations the test set as well, the input's ``callbacks``, and an interim
-  potential ``interim_potential_<cycle>.yaml``;
+  ``display_step`` iterations the test set as well and the relative loss change, the input's
+  ``callbacks``, and the interim potential ``interim_potential_<cycle>.yaml``;
 * early stopping (``min_relative_train_loss_per_iter`` / ``..._test_...`` with
   ``early_stopping_patience``): stop when, over the last ``patience`` iterations, the loss never
   fell faster than the threshold (relative change per iteration);
@@ -174,11 +174,12 @@ class PacemakerFit:
                 self.last_test_metrics = test_metrics
                 history["test"].append(test_metrics["loss"])
             potential.set_parameters(x)
-            if iter_num % self.inp.backend.display_step == 0:
-                potential.save(self.folder / f"interim_potential_{self.cycle}.yaml")
+            potential.save(self.folder / f"interim_potential_{self.cycle}.yaml")  # every iteration, as python-ace
             for callback in self.callbacks:
                 callback(basis_config=potential, current_fit_iteration=iter_num, current_fit_cycle=self.cycle,
                          current_ladder_step=self.ladder_step)
+            if iter_num > 0 and iter_num % self.inp.backend.display_step == 0:
+                self._log_loss_change(history)
             self._check_early_stopping(history)
 
         iteration = {"n": 0}
@@ -205,6 +206,18 @@ class PacemakerFit:
         final = evaluation_at(x_best)
         return potential, float(final.loss)
 
+    def _relative_change(self, losses, step: int) -> np.ndarray:
+        """Relative loss change per iteration over the last ``early_stopping_patience`` iterations."""
+        depth = int(np.ceil(self.fit.early_stopping_patience / step))
+        recent = np.asarray(losses[-depth:])
+        return (recent[1:] - recent[:-1]) / recent[:-1] / step
+
+    def _log_loss_change(self, history) -> None:
+        for mode, step in (("train", 1), ("test", self.inp.backend.display_step)):
+            rate = self._relative_change(history[mode], step)
+            if rate.size:
+                log.info(f"Last relative {mode.upper()} loss change {rate[-1]:+1.2e}/iter")
+
     def _check_early_stopping(self, history) -> None:
         patience = self.fit.early_stopping_patience
         for mode, threshold, step in (
@@ -215,8 +228,7 @@ class PacemakerFit:
             depth = int(np.ceil(patience / step))
             if threshold is None or len(losses) - 1 < depth:
                 continue
-            recent = np.asarray(losses[-depth:])
-            rate = (recent[1:] - recent[:-1]) / recent[:-1] / step
+            rate = self._relative_change(losses, step)
             if rate.size and rate.min() > -abs(threshold):
                 message = (f"EARLY STOPPING: Too small or even positive {mode.upper()} loss change "
                            f"(best={rate.min():+1.2e}/iter, last={rate[-1]:+1.2e}/iter, threshold="

@@ -207,3 +207,23 @@ def test_stale_caches_are_removed(tmp_path, monkeypatch):
     second = prepare_data(make_input(tmp_path, {"filename": "data.pckl.gzip", "test_size": 2})).cache_path
     assert first != second and second.is_file() and not first.exists()
     assert [p.name for p in tmp_path.glob("data.forcefit-*")] == [second.name]
+
+
+def test_cache_key_covers_every_setting(tmp_path, monkeypatch):
+    from forcefit.pacemaker.preparedata import cache_key
+    from forcefit.pacemaker.inputfile import resolve_data_files
+
+    monkeypatch.chdir(tmp_path)
+    write_frame(make_frame(random_structures(3, ("Al",), seed=1)), tmp_path / "data.pckl.gzip")
+    energy_based = {"type": "EnergyBasedWeightingPolicy", "DElow": 1.0}
+    variants = [
+        make_input(tmp_path, {"filename": "data.pckl.gzip"}),
+        make_input(tmp_path, {"filename": "data.pckl.gzip"}, seed=1),
+        make_input(tmp_path, {"filename": "data.pckl.gzip", "test_size": 1}),
+        make_input(tmp_path, {"filename": "data.pckl.gzip", "reference_energy": "auto"}),
+        make_input(tmp_path, {"filename": "data.pckl.gzip", "ignore_weights": True}),
+        make_input(tmp_path, {"filename": "data.pckl.gzip", "aug_factor": 1e-3}),
+        make_input(tmp_path, {"filename": "data.pckl.gzip"}, fit={"weighting": energy_based}),
+    ]
+    keys = {cache_key(inp, *resolve_data_files(inp)) for inp in variants}
+    assert len(keys) == len(variants)

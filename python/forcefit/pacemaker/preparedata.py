@@ -240,6 +240,7 @@ def cache_key(inp: PacemakerInput, train_files: Sequence[Path], test_files: Sequ
         "test": [stat(p) for p in test_files],
         "data": {k: v for k, v in asdict(inp.data).items() if k not in ("filenames", "test_filenames", "datapath")},
         "weighting": [inp.fit.weighting.type, weighting],
+        "seed": inp.seed,  # stands in for a missing weighting seed
     }
     return hashlib.sha256(json.dumps(payload, sort_keys=True, default=str).encode()).hexdigest()[:16]
 

@@ -144,3 +144,16 @@ def test_report_plots_are_png(tmp_path):
     for path in paths:
         assert path.read_bytes()[:8] == b"\x89PNG\r\n\x1a\n"
     assert not list((tmp_path / "report").glob("*.tmp"))
+
+
+def test_kappa_auto_hand_computed():
+    from forcefit.pacemaker.engine import resolve_kappa
+
+    frame = pd.DataFrame({"energy_corrected_per_atom": [1.0, 3.0],
+                          "forces": [np.array([[3.0, 4.0, 0.0]]), np.array([[0.0, 0.0, 1.0]])]})
+    e_var = 2.0  # sample variance of 1 and 3
+    f_var = 4.0  # variance of the norms 5 and 1
+    assert resolve_kappa(LossSpec(kappa="auto"), frame).kappa == pytest.approx(e_var / (e_var + f_var))
+    assert resolve_kappa(LossSpec(kappa=0.2), frame).kappa == 0.2
+    single = frame.iloc[:1]
+    assert resolve_kappa(LossSpec(kappa="auto"), single).kappa == 0.5

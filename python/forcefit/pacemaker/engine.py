@@ -285,6 +285,26 @@ def data_loss(energy_pred: np.ndarray, forces_pred: np.ndarray, data: FitData, l
     return LossComponents(energy=(1 - kappa) * e_loss, forces=kappa * f_loss, stress=s_term, e_loss=e_loss, f_loss=f_loss)
 
 
+def resolve_kappa(loss, train_frame):
+    """``loss`` with ``kappa: auto`` replaced as python-ace does:
+    :math:`\\kappa = \\sigma_E^2 / (\\sigma_E^2 + \\sigma_F^2)`, with :math:`\\sigma_E` the
+    sample standard deviation (ddof 1) of the corrected energies per atom (eV/atom) and
+    :math:`\\sigma_F` the standard deviation (ddof 0) of the atomic force norms (eV/Å).
+    A single structure has no energy spread (:math:`\\sigma_E = 0`); when both spreads vanish
+    kappa is 0.5 (python-ace would divide 0 by 0)."""
+    from dataclasses import replace
+
+    if loss.kappa != "auto":
+        return loss
+    e_std = float(train_frame["energy_corrected_per_atom"].std())
+    e_std = e_std if np.isfinite(e_std) else 0.0
+    norms = np.linalg.norm(np.vstack(train_frame["forces"].to_list()), axis=1)
+    f_std = float(np.std(norms))
+    if e_std**2 + f_std**2 == 0:
+        return replace(loss, kappa=0.5)
+    return replace(loss, kappa=e_std**2 / (e_std**2 + f_std**2))
+
+
 __all__ = [
     "Evaluation",
     "FitData",
@@ -298,19 +318,3 @@ __all__ = [
     "register_fit_engine",
 ]
 
-
-def resolve_kappa(loss, train_frame):
-    """``loss`` with ``kappa: auto`` replaced as python-ace does:
-    :math:`\\kappa = \\sigma_E^2 / (\\sigma_E^2 + \\sigma_F^2)`, with :math:`\\sigma_E` the
-    sample standard deviation (ddof 1) of the corrected energies per atom (eV/atom) and
-    :math:`\\sigma_F` the standard deviation (ddof 0) of the atomic force norms (eV/Å)."""
-    from dataclasses import replace
-
-    if loss.kappa != "auto":
-        return loss
-    e_std = float(train_frame["energy_corrected_per_atom"].std())
-    norms = np.linalg.norm(np.vstack(train_frame["forces"].to_list()), axis=1)
-    f_std = float(np.std(norms))
-    if e_std**2 + f_std**2 == 0:
-        return replace(loss, kappa=0.5)
-    return replace(loss, kappa=e_std**2 / (e_std**2 + f_std**2))

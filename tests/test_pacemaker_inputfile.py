@@ -283,3 +283,18 @@ def test_single_species_shape_of_pacemaker_1():
     assert section.shape["embeddings"]["Al"]["ndensity"] == 1
     with pytest.raises(InputError, match=r"potential\.rcutt: unknown key; did you mean 'rcut'"):
         parse_input(document(potential=dict(legacy, rcutt=5)))
+
+
+def test_every_element_and_bond_is_covered():
+    with pytest.raises(InputError, match=r"potential\.embeddings: no block \(ALL, UNARY or Ni\) sets the embedding of Ni"):
+        parse_input(document(potential__embeddings={"Al": {"ndensity": 1, "fs_parameters": [1, 1]}}))
+    bonds = {"UNARY": {"rcut": 5.0}}
+    with pytest.raises(InputError, match=r"potential\.bonds: no block \(ALL, BINARY or AlNi\) sets rcut .* Al-Ni bond"):
+        parse_input(document(potential__bonds=bonds))
+    bonds = {"UNARY": {"rcut": 5.0}, "NiAl": {"rcut": 6.5}}
+    assert parse_input(document(potential__bonds=bonds)).potential.max_rcut == 6.5
+    bonds = {"ALL": {"rcut": 5.0}, "BINARY": {"rcut": 4.0}}
+    assert parse_input(document(potential__bonds=bonds)).potential.max_rcut == 5.0
+    single = document(potential__elements=["Al"], potential__functions={"ALL": {"nradmax_by_orders": [5], "lmax_by_orders": [0]}},
+                      potential__bonds={"ALL": {"rcut": 5.0}, "BINARY": {"rcut": 9.0}})
+    assert parse_input(single).potential.max_rcut == 5.0  # no Al-X bond with another element

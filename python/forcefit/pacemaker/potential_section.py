@@ -123,6 +123,21 @@ def _check_block_key(key: Any, where: Where, elements: Tuple[str, ...], max_spec
         raise where.child(key).error(f"a block here names at most {max_species} element(s)")
 
 
+def _blocks_for(species: Tuple[str, ...], blocks: Dict[str, Any]) -> list:
+    """The blocks that apply to an element (``(a,)``) or a bond (``(a, b)``), least specific first:
+    ALL, then UNARY (same elements) or BINARY (two different), then the named combination (either
+    order for a bond) -- python-ace's precedence ALL < UNARY < BINARY < (Al, Ni)."""
+    group = "UNARY" if len(set(species)) == 1 else "BINARY"
+    found = [blocks[k] for k in ("ALL", group) if k in blocks]
+    for key, block in blocks.items():
+        if key in GROUP_KEYWORDS or not isinstance(block, dict):
+            continue
+        symbols = tuple(_ELEMENT.findall(str(key)))
+        if symbols in (species, species[::-1]) or (len(species) == 2 and species[0] == species[1] and symbols == species[:1]):
+            found.append(block)
+    return found
+
+
 def _check_blocks(value: Any, spec: Dict[str, Key], where: Where, elements, max_species, extra=()) -> Dict[str, Any]:
     if not isinstance(value, dict):
         raise where.error(f"expected a mapping of blocks (ALL, UNARY, ...), got {value!r}")
@@ -230,9 +245,19 @@ def parse_potential_section(value: Any, where: Where) -> PotentialSection:
     nfunc = functions.get("number_of_functions_per_element")
     if nfunc is not None:
         nfunc = in_range(1)(check_type(nfunc, (int,), where.child("functions.number_of_functions_per_element")), where.child("functions.number_of_functions_per_element"))
-    rcuts = [block["rcut"] for block in bonds.values() if "rcut" in block]
-    if not rcuts:
-        raise where.child("bonds").error("no bond block sets rcut (the outer cutoff, Å)")
+    for element in elements:
+        if not _blocks_for((element,), embeddings):
+            raise where.child("embeddings").error(f"no block (ALL, UNARY or {element}) sets the embedding of {element}")
+    rcuts = []
+    for a in elements:
+        for b in elements:
+            merged: Dict[str, Any] = {}
+            for block in _blocks_for((a, b), bonds):
+                merged.update(block)
+            if "rcut" not in merged:
+                raise where.child("bonds").error(f"no block (ALL, {'UNARY' if a == b else 'BINARY'} or {a}{b}) "
+                                                 f"sets rcut (outer cutoff, Å) of the {a}-{b} bond")
+            rcuts.append(merged["rcut"])
     shape = dict(value, elements=list(elements), embeddings=embeddings, bonds=bonds, functions=functions)
     shape.pop("element", None)
     for key in FILE_KEYS:

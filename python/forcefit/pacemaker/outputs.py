@@ -150,8 +150,10 @@ def _error_distribution(path: Path, x, err_milli, xlabel, ylabel):
     ax_top.hist(x, bins=100, color="gray")
     ax_top.axis("off")
     ax_main.scatter(x, err_milli, s=3, color="lightsteelblue", label="samples")
-    centers, rmse = _binned_rmse(np.asarray(x), np.asarray(err_milli))
-    ax_main.plot(centers, rmse, color="red", lw=2, label="RMSE")
+    bins = int(min(50, max(5, len(x) // 10)))  # about ten samples per bin, 5 to 50 bins
+    centers, rmse = _binned_rmse(np.asarray(x), np.asarray(err_milli), bins)
+    filled = np.isfinite(rmse)
+    ax_main.plot(centers[filled], rmse[filled], "o-", ms=3, color="red", lw=2, label="RMSE")
     ax_main.set_xlabel(xlabel)
     ax_main.set_ylabel(ylabel)
     ax_main.legend()

@@ -29,9 +29,28 @@ FUNCTIONS_BY_ORDER = """    UNARY:   { nradmax_by_orders: [ 15, 6, 4, 3, 2, 2 ],
     ALL:     { nradmax_by_orders: [ 15, 3, 2, 1, 1 ],    lmax_by_orders: [ 0, 2, 2, 1, 1 ] }"""
 
 
+def _enable_filename_completion() -> None:
+    """[TAB] completes file names in interactive answers, as in python-ace (when readline exists)."""
+    try:
+        import readline
+    except ImportError:  # e.g. Windows without pyreadline
+        return
+    import glob
+
+    def complete(text: str, state: int):
+        matches = sorted(glob.glob(text + "*"))
+        return matches[state] if state < len(matches) else None
+
+    readline.set_completer_delims(" \t\n")
+    readline.set_completer(complete)
+    readline.parse_and_bind("tab: complete")
+
+
 def make_asker(interactive: bool, stream=None, echo=print) -> Callable[[str, str], str]:
     """``ask(question, default)``: interactive ``input()`` or one line of ``stream`` (default on EOF)."""
     stream = sys.stdin if stream is None else stream
+    if interactive:
+        _enable_filename_completion()
 
     def ask(question: str, default: str) -> str:
         if interactive:
@@ -130,7 +149,7 @@ def generate_template(path: Path = Path("input.yaml"), interactive: Optional[boo
         interactive = sys.stdin.isatty()
     ask = make_asker(interactive, stream, echo)
     echo(f"Generating '{path}'")
-    data_file = ask("Enter training dataset filename (ex.: data.pckl.gzip): ", _default_data_file())
+    data_file = ask("Enter training dataset filename (ex.: data.pckl.gzip, [TAB] - autocompletion): ", _default_data_file())
 
     def number(answer: str, what: str, kind=float):
         try:

@@ -265,3 +265,14 @@ def test_perturbations_between_cycles(toy_dir):
     assert np.all(np.abs(y - x) < 5e-3 * np.maximum(np.abs(x), 1e-2)) and not np.array_equal(x, y)
     fit.fit = replace(inp.fit)
     assert np.array_equal(fit._perturb(potential, x), x)
+
+
+def test_template_dialog_on_a_terminal(cu_dir, monkeypatch):
+    from forcefit.pacemaker.template import generate_template
+
+    answers = iter(["Cu_df1_A1_A2_A3_EV_elast_phon.pckl.gzip", "20", "", "", "5.5", "bad", "uniform"])
+    monkeypatch.setattr("builtins.input", lambda prompt: next(answers))
+    generate_template(cu_dir / "new.yaml", interactive=True, echo=lambda *a: None)
+    inp = load_input(cu_dir / "new.yaml")
+    assert inp.data.test_size == 20 and inp.potential.elements == ("Cu",) and inp.potential.max_rcut == 5.5
+    assert inp.fit.weighting.type == "UniformWeightingPolicy"  # asked again after 'bad'

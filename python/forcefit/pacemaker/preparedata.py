@@ -29,7 +29,9 @@ Cache: the prepared frames are saved as one gzip pickle named
 ``<data file>.forcefit-<key>.pckl.gzip`` next to the first training file (or in the working
 directory when that folder is read-only). ``<key>`` hashes the data files (path, size,
 modification time) and every setting that changes the result, so a stale cache is never read;
-``rebuild=True`` (``--rebuild``) ignores it. Written atomically.
+``rebuild=True`` (``--rebuild``) ignores it. Written atomically; caches of the same data file
+with other keys are removed then. (python-ace has no such cache for data files; its older
+versions cached structure-database queries as ``df-<calculator>-<element>-ref.pckl.gzip``.)
 """
 
 from __future__ import annotations

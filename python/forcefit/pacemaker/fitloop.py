@@ -34,6 +34,7 @@ from typing import Callable, Dict, List, Optional, Sequence, Tuple
 
 import numpy as np
 
+from ..errors import ForcefitError
 from .engine import FitData, FitEngine, TrainablePotential, resolve_kappa
 from .inputfile import PacemakerInput, callback_search_path, scipy_option_names
 from .metrics import MetricsRecorder, compute_metrics, low_energy_mask
@@ -72,7 +73,8 @@ def import_callback(name: str, folders: Sequence[str] = ()) -> Callable:
 
 
 def minimal_distances(frame) -> Dict[Tuple[str, str], float]:
-    """Shortest distance per (sorted) element pair over a data set, Å (for ``repulsion: auto``)."""
+    """Shortest distance per (sorted) element pair over a data set, Å (for ``repulsion: auto``);
+    pairs never closer than 6 Å are absent."""
     from ase.neighborlist import neighbor_list
 
     result: Dict[Tuple[str, str], float] = {}
@@ -108,7 +110,7 @@ class PacemakerFit:
         self.callbacks = [import_callback(name, folders) for name in inp.fit.callbacks]
         self.target, self.initial = engine.build_potentials(inp.potential, prepared.elements, inp.fit.trainable_parameters)
         if self.fit.ladder_scheme and self.initial is None:
-            raise ValueError("the engine returned no initial potential for a ladder fit")
+            raise ForcefitError(f"the fitting engine {engine.name!r} returned no initial potential for a ladder fit")
         self._stamp_metadata(self.target)
         self.cutoff = inp.cutoff or self.target.cutoff
         self.train = self._make_set(prepared.train)

@@ -154,7 +154,7 @@ class PairEngine:
                 unit[k] = 1.0
                 e, f = pair_energy_forces(atoms, unit)
                 phi[s, k] = e
-                grad[data.atom_offset[s]:data.atom_offset[s + 1], :, k] = f
+                grad[data.atom_offset[s] : data.atom_offset[s + 1], :, k] = f
         return phi, grad
 
     def evaluate(self, potential, parameters, data, handle, loss, gradient=True):

@@ -14,8 +14,9 @@ import yaml
 from forcefit.cli.pacemaker import GENERATED_FILES, main
 from forcefit.dataset.pacemaker import read_dataframe
 from forcefit.pacemaker.engine import FitData, register_fit_engine
-from forcefit.pacemaker.engine_checks import data_terms_error, gradient_error
-from forcefit.pacemaker.inputfile import LossSpec, load_input
+from forcefit.pacemaker.engine_checks import EngineCase
+from forcefit.pacemaker.inputfile import load_input
+from forcefit.pacemaker.sections import LossSpec
 from forcefit.pacemaker.fitloop import ladder_step_size
 
 from pacemaker_helpers import PAIR_SHAPE_INPUT, PairEngine, PairPotential, make_frame, random_structures, write_frame
@@ -111,7 +112,9 @@ def test_template_with_defaults_when_not_a_tty(cu_dir, monkeypatch):
     assert inp.potential.elements == ("Cu",) and inp.potential.number_of_functions_per_element == 700
     assert inp.data.filenames == ("Cu_df1_A1_A2_A3_EV_elast_phon.pckl.gzip",)
     assert inp.fit.loss.kappa == "auto" and inp.potential.max_rcut == 7.0
-    monkeypatch.setattr("sys.stdin", io.StringIO("Cu_df1_A1_A2_A3_EV_elast_phon.pckl.gzip\n0.1\nCu\n300\n6.5\nenergy\n"))
+    monkeypatch.setattr(
+        "sys.stdin", io.StringIO("Cu_df1_A1_A2_A3_EV_elast_phon.pckl.gzip\n0.1\nCu\n300\n6.5\nenergy\n")
+    )
     assert main(["-t"]) == 0
     inp = load_input(cu_dir / "input.yaml")
     assert inp.data.test_size == 0.1 and inp.potential.max_rcut == 6.5
@@ -130,8 +133,9 @@ def test_toy_engine_gradient_matches_finite_differences(toy_dir):
     potential = PairPotential(["Cu"])
     loss = LossSpec(kappa=0.4, L2_coeffs=1e-3)
     x = np.array([0.1, 0.2, -0.05])
-    assert gradient_error(engine, potential, data, handle, loss, parameters=x) < 1e-6
-    assert data_terms_error(engine, potential, data, handle, loss, parameters=x) < 1e-12
+    case = EngineCase(engine, potential, data, handle, loss)
+    assert case.gradient_error(x) < 1e-6
+    assert case.data_terms_error(x) < 1e-12
 
     class WrongGradient(PairEngine):
         def evaluate(self, *args, **kwargs):
@@ -140,7 +144,7 @@ def test_toy_engine_gradient_matches_finite_differences(toy_dir):
                 result = replace(result, gradient=result.gradient * 1.01)
             return result
 
-    assert gradient_error(WrongGradient(), potential, data, handle, loss, parameters=x) > 1e-3
+    assert EngineCase(WrongGradient(), potential, data, handle, loss).gradient_error(x) > 1e-3
 
 
 def test_full_fit_with_toy_engine(toy_dir, toy_engine, capsys):
@@ -165,15 +169,27 @@ def test_full_fit_with_toy_engine(toy_dir, toy_engine, capsys):
         assert len(table) == n and table["train"].eq(flag).all()
         assert np.allclose(table["energy_pred"], table["energy_corrected"], atol=1e-4)
     assert len(list((toy_dir / "report").glob("*.png"))) == 10
-    for name in ("target_potential.yaml", "interim_potential_0.yaml", "interim_potential_best_cycle.yaml",
-                 "fitting_data_info.pckl.gzip", "test_data_info.pckl.gzip", "log.txt"):
+    for name in (
+        "target_potential.yaml",
+        "interim_potential_0.yaml",
+        "interim_potential_best_cycle.yaml",
+        "fitting_data_info.pckl.gzip",
+        "test_data_info.pckl.gzip",
+        "log.txt",
+    ):
         assert (toy_dir / name).is_file(), name
 
 
 def test_ladder_cycles_and_early_stopping(toy_dir, toy_engine, capsys):
     doc = yaml.safe_load((toy_dir / "input.yaml").read_text())
-    doc["fit"].update(ladder_step=1, fit_cycles=2, noise_relative_sigma=1e-2, maxiter=200,
-                      min_relative_train_loss_per_iter=1e-3, early_stopping_patience=3)
+    doc["fit"].update(
+        ladder_step=1,
+        fit_cycles=2,
+        noise_relative_sigma=1e-2,
+        maxiter=200,
+        min_relative_train_loss_per_iter=1e-3,
+        early_stopping_patience=3,
+    )
     (toy_dir / "input.yaml").write_text(yaml.safe_dump(doc))
     assert main(["--no-predict"]) == 0
     out = capsys.readouterr().out
@@ -205,7 +221,11 @@ def test_ladder_step_sizes():
 
 def test_gpu_request_without_gpu_warns(cu_dir, capsys, monkeypatch):
     monkeypatch.setattr("forcefit.cli.pacemaker._gpu_visible", lambda: False)
-    text = (cu_dir / "input.yaml").read_text().replace("display_step: 50", "display_step: 50\n  gpu_config: {gpu_ind: 0, mem_limit: 0}")
+    text = (
+        (cu_dir / "input.yaml")
+        .read_text()
+        .replace("display_step: 50", "display_step: 50\n  gpu_config: {gpu_ind: 0, mem_limit: 0}")
+    )
     (cu_dir / "input.yaml").write_text(text)
     assert main(["--dry-run"]) == 0
     assert "asks for a GPU" in capsys.readouterr().out
@@ -237,7 +257,12 @@ def test_callbacks_from_the_working_directory(toy_dir, toy_engine):
 
 
 def test_randomized_cycles_write_ensemble_potentials(toy_dir, toy_engine, monkeypatch):
-    monkeypatch.setattr(PairPotential, "function_coefficient_mask", lambda self: np.array([True, False, True])[: len(self.params)], raising=False)
+    monkeypatch.setattr(
+        PairPotential,
+        "function_coefficient_mask",
+        lambda self: np.array([True, False, True])[: len(self.params)],
+        raising=False,
+    )
     doc = yaml.safe_load((toy_dir / "input.yaml").read_text())
     doc["fit"].update(fit_cycles=2, randomize_func_coeffs=1e-2, maxiter=5)
     (toy_dir / "input.yaml").write_text(yaml.safe_dump(doc))

@@ -103,16 +103,21 @@ def test_reference_energy_from_input(tmp_path, monkeypatch):
     write_frame(make_frame(structures, e0=e0, with_corrected=False), tmp_path / "data.pckl.gzip")
     with pytest.raises(DatasetError, match="no 'energy_corrected' column; set data.reference_energy"):
         prepare_data(make_input(tmp_path, {"filename": "data.pckl.gzip"}), use_cache=False)
-    prepared = prepare_data(make_input(tmp_path, {"filename": "data.pckl.gzip", "reference_energy": e0}), use_cache=False)
+    prepared = prepare_data(
+        make_input(tmp_path, {"filename": "data.pckl.gzip", "reference_energy": e0}), use_cache=False
+    )
     plain = make_frame(structures)
     assert np.allclose(sorted(prepared.train["energy_corrected"]), sorted(plain["energy"]))
     assert prepared.reference_energy == e0
-    constant = prepare_data(make_input(tmp_path, {"filename": "data.pckl.gzip", "reference_energy": -4.0}),
-                            use_cache=False)
+    constant = prepare_data(
+        make_input(tmp_path, {"filename": "data.pckl.gzip", "reference_energy": -4.0}), use_cache=False
+    )
     n = constant.train["NUMBER_OF_ATOMS"].to_numpy()
     energies = np.array([a.calc.results["energy"] for a in constant.train["ase_atoms"]])
     assert np.allclose(constant.train["energy_corrected"], energies + 4.0 * n)
-    auto = prepare_data(make_input(tmp_path, {"filename": "data.pckl.gzip", "reference_energy": "auto"}), use_cache=False)
+    auto = prepare_data(
+        make_input(tmp_path, {"filename": "data.pckl.gzip", "reference_energy": "auto"}), use_cache=False
+    )
     assert set(auto.reference_energy) == {"Al", "Ni", "shift"}
 
 
@@ -120,8 +125,12 @@ def test_test_file_uses_training_reference(tmp_path, monkeypatch):
     monkeypatch.chdir(tmp_path)
     write_frame(make_frame(random_structures(8, ("Al",), seed=5), with_corrected=False), tmp_path / "train.pckl.gzip")
     write_frame(make_frame(random_structures(3, ("Al",), seed=6), with_corrected=False), tmp_path / "test.pckl.gzip")
-    prepared = prepare_data(make_input(tmp_path, {"filename": "train.pckl.gzip", "test_filename": "test.pckl.gzip",
-                                                  "reference_energy": "auto"}), use_cache=False)
+    prepared = prepare_data(
+        make_input(
+            tmp_path, {"filename": "train.pckl.gzip", "test_filename": "test.pckl.gzip", "reference_energy": "auto"}
+        ),
+        use_cache=False,
+    )
     assert (prepared.n_train, prepared.n_test) == (8, 3)
     reference = prepared.reference_energy
     energies = np.array([a.calc.results["energy"] for a in prepared.test["ase_atoms"]])
@@ -167,8 +176,16 @@ def test_data_errors(tmp_path, monkeypatch):
 def test_energy_based_weighting_on_example_data(shared_data, tmp_path, monkeypatch):
     monkeypatch.chdir(tmp_path)
     shutil.copy(shared_data / "pacemaker" / "exmpl_df.pckl.gzip", tmp_path)
-    weighting = {"type": "EnergyBasedWeightingPolicy", "DElow": 0.05, "DEup": 10.0, "DE": 1.0, "DF": 1.0,
-                 "wlow": 0.75, "energy": "convex_hull", "seed": 42}
+    weighting = {
+        "type": "EnergyBasedWeightingPolicy",
+        "DElow": 0.05,
+        "DEup": 10.0,
+        "DE": 1.0,
+        "DF": 1.0,
+        "wlow": 0.75,
+        "energy": "convex_hull",
+        "seed": 42,
+    }
     inp = make_input(tmp_path, {"filename": "exmpl_df.pckl.gzip", "test_size": 0.1}, fit={"weighting": weighting})
     prepared = prepare_data(inp, use_cache=False)
     assert prepared.n_train + prepared.n_test == 174 and prepared.n_test == 17
@@ -191,8 +208,10 @@ def test_cu_data_uniform(shared_data, tmp_path, monkeypatch):
     monkeypatch.chdir(tmp_path)
     shutil.copy(shared_data / "pacemaker" / "Cu-I" / "Cu_df1_A1_A2_A3_EV_elast_phon.pckl.gzip", tmp_path)
     doc = dict(SHAPE, elements=["Cu"])
-    inp = parse_input({"potential": doc, "data": {"filename": "Cu_df1_A1_A2_A3_EV_elast_phon.pckl.gzip"}},
-                      source=tmp_path / "input.yaml")
+    inp = parse_input(
+        {"potential": doc, "data": {"filename": "Cu_df1_A1_A2_A3_EV_elast_phon.pckl.gzip"}},
+        source=tmp_path / "input.yaml",
+    )
     prepared = prepare_data(inp, use_cache=False)
     assert prepared.n_train == 105 and prepared.test is None
     total_atoms = prepared.train["NUMBER_OF_ATOMS"].sum()
@@ -211,7 +230,7 @@ def test_stale_caches_are_removed(tmp_path, monkeypatch):
 
 def test_cache_key_covers_every_setting(tmp_path, monkeypatch):
     from forcefit.pacemaker.preparedata import cache_key
-    from forcefit.pacemaker.inputfile import resolve_data_files
+    from forcefit.pacemaker.datafiles import resolve_data_files
 
     monkeypatch.chdir(tmp_path)
     write_frame(make_frame(random_structures(3, ("Al",), seed=1)), tmp_path / "data.pckl.gzip")

@@ -8,7 +8,8 @@ from pathlib import Path
 import pytest
 
 from forcefit.errors import FileFormatError, InputError
-from forcefit.pacemaker.inputfile import check_input_files, load_input, parse_input, resolve_data_files
+from forcefit.pacemaker.datafiles import check_input_files, resolve_data_files
+from forcefit.pacemaker.inputfile import load_input, parse_input
 from forcefit.pacemaker.schema import load_yaml
 
 import yaml
@@ -19,11 +20,15 @@ BASE = {
         "deltaSplineBins": 0.001,
         "elements": ["Al", "Ni"],
         "embeddings": {"ALL": {"npot": "FinnisSinclairShiftedScaled", "fs_parameters": [1, 1, 1, 0.5], "ndensity": 2}},
-        "bonds": {"ALL": {"radbase": "ChebExpCos", "radparameters": [5.25], "rcut": 5.0, "dcut": 0.01},
-                  "BINARY": {"rcut": 5.5}},
-        "functions": {"number_of_functions_per_element": 50,
-                      "UNARY": {"nradmax_by_orders": [15, 3, 2], "lmax_by_orders": [0, 2, 2]},
-                      "(Al, Ni)": {"nradmax_by_orders": [15, 2], "lmax_by_orders": [0, 2]}},
+        "bonds": {
+            "ALL": {"radbase": "ChebExpCos", "radparameters": [5.25], "rcut": 5.0, "dcut": 0.01},
+            "BINARY": {"rcut": 5.5},
+        },
+        "functions": {
+            "number_of_functions_per_element": 50,
+            "UNARY": {"nradmax_by_orders": [15, 3, 2], "lmax_by_orders": [0, 2, 2]},
+            "(Al, Ni)": {"nradmax_by_orders": [15, 2], "lmax_by_orders": [0, 2]},
+        },
     },
     "data": {"filename": "data.pckl.gzip"},
     "fit": {"loss": {"kappa": 0.3}},
@@ -83,12 +88,31 @@ def test_potential_shape_details():
 
 
 def test_accepted_variants():
-    inp = parse_input(document(fit={"loss": {"kappa": "auto"}, "ladder_step": [10, 0.02], "ladder_type": "power_order",
-                                    "optimizer": "l-bfgs-b", "options": {"maxcor": 100},
-                                    "weighting": {"type": "EnergyBasedWeightingPolicy", "DElow": 1.0, "DEup": 10.0,
-                                                  "DFup": 50.0, "wlow": 0.75, "energy": "cohesive", "seed": 3}},
-                               data={"filename": ["a.pckl.gzip", "b.pckl.gzip"], "test_size": 0.1,
-                                     "reference_energy": {"Al": -0.1, "Ni": -0.2, "shift": 0.05}}))
+    inp = parse_input(
+        document(
+            fit={
+                "loss": {"kappa": "auto"},
+                "ladder_step": [10, 0.02],
+                "ladder_type": "power_order",
+                "optimizer": "l-bfgs-b",
+                "options": {"maxcor": 100},
+                "weighting": {
+                    "type": "EnergyBasedWeightingPolicy",
+                    "DElow": 1.0,
+                    "DEup": 10.0,
+                    "DFup": 50.0,
+                    "wlow": 0.75,
+                    "energy": "cohesive",
+                    "seed": 3,
+                },
+            },
+            data={
+                "filename": ["a.pckl.gzip", "b.pckl.gzip"],
+                "test_size": 0.1,
+                "reference_energy": {"Al": -0.1, "Ni": -0.2, "shift": 0.05},
+            },
+        )
+    )
     assert inp.fit.loss.kappa == "auto"
     assert inp.fit.ladder_step == (10, 0.02)
     assert inp.fit.optimizer == "L-BFGS-B" and inp.fit.options == {"maxcor": 100}
@@ -133,7 +157,10 @@ BAD_INPUTS = [
     ({"fit__optimizer": "BFGZ"}, r"fit\.optimizer: unknown value 'BFGZ'.*did you mean 'BFGS'"),
     ({"fit__optimizer": "trust-ncg"}, r"fit\.optimizer: trust-ncg needs the Hessian"),
     ({"fit__options": {"maxiter": 3}}, r"fit\.options\.maxiter: set fit\.maxiter"),
-    ({"fit__optimizer": "L-BFGS-B", "fit__options": {"maxcorr": 3}}, r"fit\.options\.maxcorr: unknown key; did you mean 'maxcor'"),
+    (
+        {"fit__optimizer": "L-BFGS-B", "fit__options": {"maxcorr": 3}},
+        r"fit\.options\.maxcorr: unknown key; did you mean 'maxcor'",
+    ),
     ({"fit__options": {"gtoll": 1e-3}}, r"fit\.options\.gtoll: unknown key; did you mean 'gtol'"),
     ({"fit__ladder_step": 1.5}, r"fit\.ladder_step: a fraction must lie in \(0, 1\)"),
     ({"fit__ladder_step": [10, -2]}, r"fit\.ladder_step\[1\]: a number of functions must be >= 1"),
@@ -143,10 +170,22 @@ BAD_INPUTS = [
     ({"fit__callbacks": ["no_such_module_xyz.cb"]}, r"fit\.callbacks\[0\]: .*module .no_such_module_xyz. not found"),
     ({"fit__weighting": {"type": "EnergyBased"}}, r"fit\.weighting\.type: unknown value.*EnergyBasedWeightingPolicy"),
     ({"fit__weighting": {"DElow": 1}}, r"fit\.weighting\.type: required key is missing"),
-    ({"fit__weighting": {"type": "EnergyBasedWeightingPolicy", "DEupp": 3}}, r"fit\.weighting\.DEupp: unknown key; did you mean 'DEup'"),
-    ({"fit__weighting": {"type": "EnergyBasedWeightingPolicy", "energy": "hull"}}, r"fit\.weighting\.energy: unknown value"),
-    ({"fit__weighting": {"type": "EnergyBasedWeightingPolicy", "DElow": 5, "DEup": 2}}, r"DEup \(2\) must exceed DElow"),
-    ({"fit__weighting": {"type": "EnergyBasedWeightingPolicy", "nfit": 10, "n_lower": 3, "n_upper": 3}}, r"nfit, or n_lower"),
+    (
+        {"fit__weighting": {"type": "EnergyBasedWeightingPolicy", "DEupp": 3}},
+        r"fit\.weighting\.DEupp: unknown key; did you mean 'DEup'",
+    ),
+    (
+        {"fit__weighting": {"type": "EnergyBasedWeightingPolicy", "energy": "hull"}},
+        r"fit\.weighting\.energy: unknown value",
+    ),
+    (
+        {"fit__weighting": {"type": "EnergyBasedWeightingPolicy", "DElow": 5, "DEup": 2}},
+        r"DEup \(2\) must exceed DElow",
+    ),
+    (
+        {"fit__weighting": {"type": "EnergyBasedWeightingPolicy", "nfit": 10, "n_lower": 3, "n_upper": 3}},
+        r"nfit, or n_lower",
+    ),
     ({"fit__weighting": {"type": "ExternalWeightingPolicy"}}, r"fit\.weighting\.filename: required key"),
     ({"data__test_size": 0}, r"data\.test_size: must be a fraction"),
     ({"data__test_size": 2.5}, r"data\.test_size: .*must be whole"),
@@ -162,12 +201,24 @@ BAD_INPUTS = [
     ({"potential__embedings": {}}, r"potential\.embedings: unknown key; did you mean 'embeddings'"),
     ({"potential__bonds__ALL__rcutt": 5}, r"potential\.bonds\.ALL\.rcutt: unknown key; did you mean 'rcut'"),
     ({"potential__bonds__ALL__rcut": -1}, r"potential\.bonds\.ALL\.rcut: must lie in"),
-    ({"potential__functions__UNARI": {"nradmax_by_orders": [1]}}, r"potential\.functions\.UNARI: not a block name.*did you mean 'UNARY'"),
+    (
+        {"potential__functions__UNARI": {"nradmax_by_orders": [1]}},
+        r"potential\.functions\.UNARI: not a block name.*did you mean 'UNARY'",
+    ),
     ({"potential__bonds__AlCu": {"rcut": 5}}, r"potential\.bonds\.AlCu: element\(s\) Cu not in potential\.elements"),
-    ({"potential__functions__UNARY__lmax_by_orders": [0, 2]}, r"potential\.functions\.UNARY: nradmax_by_orders and lmax_by_orders must have the same length"),
+    (
+        {"potential__functions__UNARY__lmax_by_orders": [0, 2]},
+        r"potential\.functions\.UNARY: nradmax_by_orders and lmax_by_orders must have the same length",
+    ),
     ({"potential__embeddings__ALL__ndensity": 3}, r"fs_parameters: needs 2 \* ndensity = 6 numbers"),
-    ({"fit__trainable_parameters": "UNARI"}, r"fit\.trainable_parameters: 'UNARI' is neither a block keyword.*did you mean 'UNARY'"),
-    ({"fit__trainable_parameters": ["AlCu"]}, r"fit\.trainable_parameters\[0\]: element\(s\) Cu not in potential\.elements"),
+    (
+        {"fit__trainable_parameters": "UNARI"},
+        r"fit\.trainable_parameters: 'UNARI' is neither a block keyword.*did you mean 'UNARY'",
+    ),
+    (
+        {"fit__trainable_parameters": ["AlCu"]},
+        r"fit\.trainable_parameters\[0\]: element\(s\) Cu not in potential\.elements",
+    ),
     ({"fit__trainable_parameters": {"ALL": "funcs"}}, r"fit\.trainable_parameters\.ALL: expected func, radial or all"),
     ({"backend__evaluator": "tensorflow"}, r"backend\.evaluator: unknown value 'tensorflow'.*tensorpot"),
     ({"backend__batch_size": 0}, r"backend\.batch_size: must lie in"),
@@ -245,7 +296,7 @@ def test_missing_potential_and_weights_files(tmp_path, monkeypatch):
 
 
 def test_reference_energy_taken_from_continued_potential(tmp_path, monkeypatch):
-    from forcefit.pacemaker.inputfile import with_reference_energy_from_potential
+    from forcefit.pacemaker.datafiles import with_reference_energy_from_potential
 
     monkeypatch.chdir(tmp_path)
     (tmp_path / "pot.yaml").write_text('metadata: {reference_energy: \'{"Al": -0.5, "shift": 0.1}\'}\nelements: [Al]\n')
@@ -260,7 +311,13 @@ def test_reference_energy_taken_from_continued_potential(tmp_path, monkeypatch):
 
 
 def test_trainable_parameters_forms():
-    for value in ("func", "radial", "ALL", ["UNARY", "AlNi"], {"BINARY": "func", "Al": ["func", "radial"], "ALL": "all"}):
+    for value in (
+        "func",
+        "radial",
+        "ALL",
+        ["UNARY", "AlNi"],
+        {"BINARY": "func", "Al": ["func", "radial"], "ALL": "all"},
+    ):
         assert parse_input(document(fit__trainable_parameters=value)).fit.trainable_parameters == value
 
 
@@ -274,19 +331,34 @@ def test_legacy_data_keys():
 
 
 def test_single_species_shape_of_pacemaker_1():
-    legacy = {"element": "Al", "deltaSplineBins": 0.001, "npot": "FinnisSinclair", "fs_parameters": [1, 1],
-              "ndensity": 1, "rcut": 6.2, "dcut": 0.01, "radbase": "ChebExpCos", "radparameters": [3.0],
-              "nradmax": [5, 2], "lmax": [0, 1], "func_coefs_init": "zero"}
+    legacy = {
+        "element": "Al",
+        "deltaSplineBins": 0.001,
+        "npot": "FinnisSinclair",
+        "fs_parameters": [1, 1],
+        "ndensity": 1,
+        "rcut": 6.2,
+        "dcut": 0.01,
+        "radbase": "ChebExpCos",
+        "radparameters": [3.0],
+        "nradmax": [5, 2],
+        "lmax": [0, 1],
+        "func_coefs_init": "zero",
+    }
     section = parse_input(document(potential=legacy)).potential
     assert section.elements == ("Al",) and section.max_rcut == 6.2
-    assert section.shape["functions"] == {"Al": {"nradmax_by_orders": [5, 2], "lmax_by_orders": [0, 1], "coefs_init": "zero"}}
+    assert section.shape["functions"] == {
+        "Al": {"nradmax_by_orders": [5, 2], "lmax_by_orders": [0, 1], "coefs_init": "zero"}
+    }
     assert section.shape["embeddings"]["Al"]["ndensity"] == 1
     with pytest.raises(InputError, match=r"potential\.rcutt: unknown key; did you mean 'rcut'"):
         parse_input(document(potential=dict(legacy, rcutt=5)))
 
 
 def test_every_element_and_bond_is_covered():
-    with pytest.raises(InputError, match=r"potential\.embeddings: no block \(ALL, UNARY or Ni\) sets the embedding of Ni"):
+    with pytest.raises(
+        InputError, match=r"potential\.embeddings: no block \(ALL, UNARY or Ni\) sets the embedding of Ni"
+    ):
         parse_input(document(potential__embeddings={"Al": {"ndensity": 1, "fs_parameters": [1, 1]}}))
     bonds = {"UNARY": {"rcut": 5.0}}
     with pytest.raises(InputError, match=r"potential\.bonds: no block \(ALL, BINARY or AlNi\) sets rcut .* Al-Ni bond"):
@@ -295,6 +367,9 @@ def test_every_element_and_bond_is_covered():
     assert parse_input(document(potential__bonds=bonds)).potential.max_rcut == 6.5
     bonds = {"ALL": {"rcut": 5.0}, "BINARY": {"rcut": 4.0}}
     assert parse_input(document(potential__bonds=bonds)).potential.max_rcut == 5.0
-    single = document(potential__elements=["Al"], potential__functions={"ALL": {"nradmax_by_orders": [5], "lmax_by_orders": [0]}},
-                      potential__bonds={"ALL": {"rcut": 5.0}, "BINARY": {"rcut": 9.0}})
+    single = document(
+        potential__elements=["Al"],
+        potential__functions={"ALL": {"nradmax_by_orders": [5], "lmax_by_orders": [0]}},
+        potential__bonds={"ALL": {"rcut": 5.0}, "BINARY": {"rcut": 9.0}},
+    )
     assert parse_input(single).potential.max_rcut == 5.0  # no Al-X bond with another element

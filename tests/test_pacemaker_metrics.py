@@ -9,7 +9,7 @@ from ase import Atoms
 
 from forcefit.dataset.pacemaker import read_dataframe
 from forcefit.pacemaker.engine import FitData, LossComponents, data_loss
-from forcefit.pacemaker.inputfile import LossSpec
+from forcefit.pacemaker.sections import LossSpec
 from forcefit.pacemaker.metrics import (
     COLUMNS,
     CYCLE_COLUMNS,
@@ -32,8 +32,22 @@ N_ATOMS = np.array([1, 2])
 
 def example_metrics(**kwargs):
     components = LossComponents(energy=1e-3, forces=2e-3, l1=1e-5, l2=2e-5, smoothness=(1e-6, 2e-6, 3e-6))
-    return compute_metrics(E_PRED, F_PRED, E_REF, F_REF, N_ATOMS, components, low_mask=np.array([True, False]),
-                           iter_num=3, eval_count=5, eval_time=3e-4, ncoefs=10, nfuncs=4, kappa=0.3, **kwargs)
+    return compute_metrics(
+        E_PRED,
+        F_PRED,
+        E_REF,
+        F_REF,
+        N_ATOMS,
+        components,
+        low_mask=np.array([True, False]),
+        iter_num=3,
+        eval_count=5,
+        eval_time=3e-4,
+        ncoefs=10,
+        nfuncs=4,
+        kappa=0.3,
+        **kwargs,
+    )
 
 
 def test_metric_values_hand_computed():
@@ -52,8 +66,16 @@ def test_metric_values_hand_computed():
 
 
 def test_data_loss_definition():
-    data = FitData(names=("a", "b"), structures=(None, None), energy=E_REF, forces=F_REF, n_atoms=N_ATOMS,
-                   atom_offset=np.array([0, 1, 3]), w_energy=np.array([0.25, 0.75]), w_forces=np.array([0.5, 0.25, 0.25]))
+    data = FitData(
+        names=("a", "b"),
+        structures=(None, None),
+        energy=E_REF,
+        forces=F_REF,
+        n_atoms=N_ATOMS,
+        atom_offset=np.array([0, 1, 3]),
+        w_energy=np.array([0.25, 0.75]),
+        w_forces=np.array([0.5, 0.25, 0.25]),
+    )
     terms = data_loss(E_PRED, F_PRED, data, LossSpec(kappa=0.3))
     e_loss = 0.25 * 0.1**2 + 0.75 * 0.2**2
     f_loss = 0.5 * 0.09 + 0.25 * 0.16
@@ -98,8 +120,11 @@ def test_tables_columns(tmp_path):
     assert "iter_num" not in cycle_header and cycle_header[:2] == ["ladder_step", "cycle_step"]
     ladder_header = (tmp_path / "ladder_metrics.txt").read_text().split("\n")[0].split()
     assert ladder_header[0] == "ladder_step" and "cycle_step" not in ladder_header
-    for name, columns in (("test_metrics.txt", COLUMNS), ("test_cycle_metrics.txt", CYCLE_COLUMNS),
-                          ("test_ladder_metrics.txt", LADDER_COLUMNS)):
+    for name, columns in (
+        ("test_metrics.txt", COLUMNS),
+        ("test_cycle_metrics.txt", CYCLE_COLUMNS),
+        ("test_ladder_metrics.txt", LADDER_COLUMNS),
+    ):
         assert (tmp_path / name).read_text().splitlines()[0] == table_header(columns)
     assert len((tmp_path / "test_cycle_metrics.txt").read_text().splitlines()) == 2
     assert table_row(metrics).split()[0] == "2"
@@ -108,20 +133,42 @@ def test_tables_columns(tmp_path):
 def prepared_frame():
     dimer = Atoms("Cu2", positions=[[0, 0, 0], [0, 0, 2.3]], cell=np.eye(3) * 20, pbc=False)
     single = Atoms("Cu", positions=[[0, 0, 0]], cell=np.eye(3) * 2.5, pbc=True)
-    return pd.DataFrame({
-        "name": ["dimer", "fcc"], "ase_atoms": [dimer, single], "energy": [-1.0, -3.0],
-        "energy_corrected": [-1.0, -3.0], "forces": [np.ones((2, 3)), np.zeros((1, 3))],
-        "energy_corrected_per_atom": [-0.5, -3.0], "NUMBER_OF_ATOMS": [2, 1], "pbc": [False, True],
-        "w_energy": [0.5, 0.5], "w_forces": [np.full(2, 1 / 3), np.full(1, 1 / 3)], "_source": ["x", "x"],
-    })
+    return pd.DataFrame(
+        {
+            "name": ["dimer", "fcc"],
+            "ase_atoms": [dimer, single],
+            "energy": [-1.0, -3.0],
+            "energy_corrected": [-1.0, -3.0],
+            "forces": [np.ones((2, 3)), np.zeros((1, 3))],
+            "energy_corrected_per_atom": [-0.5, -3.0],
+            "NUMBER_OF_ATOMS": [2, 1],
+            "pbc": [False, True],
+            "w_energy": [0.5, 0.5],
+            "w_forces": [np.full(2, 1 / 3), np.full(1, 1 / 3)],
+            "_source": ["x", "x"],
+        }
+    )
 
 
 def test_prediction_frame_columns_and_files(tmp_path):
     frame = prepared_frame()
     forces_pred = np.arange(9.0).reshape(3, 3)
     table = prediction_frame(frame, np.array([-1.1, -2.9]), forces_pred, is_train=True)
-    expected = {"energy", "forces", "energy_corrected", "name", "NUMBER_OF_ATOMS", "pbc", "energy_corrected_per_atom",
-                "train", "w_energy", "w_forces", "nn_min", "energy_pred", "forces_pred"}
+    expected = {
+        "energy",
+        "forces",
+        "energy_corrected",
+        "name",
+        "NUMBER_OF_ATOMS",
+        "pbc",
+        "energy_corrected_per_atom",
+        "train",
+        "w_energy",
+        "w_forces",
+        "nn_min",
+        "energy_pred",
+        "forces_pred",
+    }
     assert set(table.columns) == expected
     assert table["nn_min"].iloc[0] == pytest.approx(2.3) and table["nn_min"].iloc[1] == pytest.approx(2.5)
     assert np.array_equal(table["forces_pred"].iloc[0], forces_pred[:2])
@@ -149,8 +196,9 @@ def test_report_plots_are_png(tmp_path):
 def test_kappa_auto_hand_computed():
     from forcefit.pacemaker.engine import resolve_kappa
 
-    frame = pd.DataFrame({"energy_corrected_per_atom": [1.0, 3.0],
-                          "forces": [np.array([[3.0, 4.0, 0.0]]), np.array([[0.0, 0.0, 1.0]])]})
+    frame = pd.DataFrame(
+        {"energy_corrected_per_atom": [1.0, 3.0], "forces": [np.array([[3.0, 4.0, 0.0]]), np.array([[0.0, 0.0, 1.0]])]}
+    )
     e_var = 2.0  # sample variance of 1 and 3
     f_var = 4.0  # variance of the norms 5 and 1
     assert resolve_kappa(LossSpec(kappa="auto"), frame).kappa == pytest.approx(e_var / (e_var + f_var))

@@ -29,8 +29,17 @@ def frame_of(epa, natoms, force_scale=None, symbols=None, pbc=True):
         f = 0.0 if force_scale is None else force_scale[s]
         forces = np.zeros((n, 3))
         forces[:, 0] = f
-        rows.append({"name": f"s{s}", "ase_atoms": atoms, "forces": forces, "energy_corrected": e * n,
-                     "energy_corrected_per_atom": e, "NUMBER_OF_ATOMS": n, "pbc": pbc})
+        rows.append(
+            {
+                "name": f"s{s}",
+                "ase_atoms": atoms,
+                "forces": forces,
+                "energy_corrected": e * n,
+                "energy_corrected_per_atom": e,
+                "NUMBER_OF_ATOMS": n,
+                "pbc": pbc,
+            }
+        )
     return pd.DataFrame(rows)
 
 
@@ -82,7 +91,8 @@ def test_energy_based_selection_matches_python_ace_draws():
 def test_energy_based_n_lower_n_upper_and_reftype():
     epa = [-3.0, -2.9, -2.8, -1.0, -0.5, -0.2]
     frame = EnergyBasedWeightingPolicy(n_lower=1, n_upper=2, energy="cohesive", seed=0).generate_weights(
-        frame_of(epa, [1] * 6))
+        frame_of(epa, [1] * 6)
+    )
     assert len(frame) == 3
     assert (frame["effective_energy"] < 1.0).sum() == 1
     clusters = frame_of(epa, [1] * 6, pbc=False)
@@ -93,12 +103,12 @@ def test_energy_based_n_lower_n_upper_and_reftype():
 def test_convex_hull_distance_binary_hand_computed():
     # pure references: Al -3 eV/atom, Ni -2 eV/atom
     structures = [
-        (["Al"], -3.0),                       # on hull
-        (["Ni"], -2.0),                       # on hull
-        (["Al", "Ni"], -3.0),                 # e_form = -3 - (-2.5) = -0.5: on hull
-        (["Al", "Ni"], -2.8),                 # e_form = -0.3: 0.2 above
-        (["Al", "Al", "Al", "Ni"], -2.85),    # e_form = -2.85 + 2.75 = -0.1; hull at c=0.75: -0.25 -> 0.15
-        (["Al"], -2.8),                       # pure Al, 0.2 above
+        (["Al"], -3.0),  # on hull
+        (["Ni"], -2.0),  # on hull
+        (["Al", "Ni"], -3.0),  # e_form = -3 - (-2.5) = -0.5: on hull
+        (["Al", "Ni"], -2.8),  # e_form = -0.3: 0.2 above
+        (["Al", "Al", "Al", "Ni"], -2.85),  # e_form = -2.85 + 2.75 = -0.1; hull at c=0.75: -0.25 -> 0.15
+        (["Al"], -2.8),  # pure Al, 0.2 above
     ]
     symbols = [s for s, _ in structures]
     epa = [e for _, e in structures]

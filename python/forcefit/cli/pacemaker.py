@@ -36,12 +36,25 @@ LOG_DATEFMT = "%Y/%m/%d %H:%M:%S"
 
 #: what ``--clean`` removes (python-ace's list) plus interim/ensemble potentials
 GENERATED_FILES = (
-    "fitting_data_info.csv", "fitting_data_info.pckl.gzip", "test_data_info.pckl.gzip", "log.txt", "nohup.out",
-    "target_potential.yaml", "current_extended_potential.yaml", "output_potential.yaml",
-    "ladder_metrics.txt", "cycle_metrics.txt", "metrics.txt",
-    "test_ladder_metrics.txt", "test_cycle_metrics.txt", "test_metrics.txt",
-    "train_pred.pckl.gzip", "test_pred.pckl.gzip",
-    "test_ef-distributions.png", "train_ef-distributions.png", "report",
+    "fitting_data_info.csv",
+    "fitting_data_info.pckl.gzip",
+    "test_data_info.pckl.gzip",
+    "log.txt",
+    "nohup.out",
+    "target_potential.yaml",
+    "current_extended_potential.yaml",
+    "output_potential.yaml",
+    "ladder_metrics.txt",
+    "cycle_metrics.txt",
+    "metrics.txt",
+    "test_ladder_metrics.txt",
+    "test_cycle_metrics.txt",
+    "test_metrics.txt",
+    "train_pred.pckl.gzip",
+    "test_pred.pckl.gzip",
+    "test_ef-distributions.png",
+    "train_ef-distributions.png",
+    "report",
 )
 
 log = logging.getLogger("forcefit.pacemaker")
@@ -55,29 +68,50 @@ def build_parser() -> argparse.ArgumentParser:
     )
     parser.add_argument("input", nargs="?", default="input.yaml", help="input YAML file, default: input.yaml")
     parser.add_argument("-c", "--clean", action="store_true", help="remove all generated data/files")
-    parser.add_argument("-o", "--output", default="output_potential.yaml",
-                        help="output B-basis YAML file name, default: output_potential.yaml")
-    parser.add_argument("-p", "--potential", default=None,
-                        help="input potential YAML file name, will override input file 'potential' section")
-    parser.add_argument("-ip", "--initial-potential", default=None,
-                        help="initial potential YAML file name, will override 'potential::initial_potential'")
-    parser.add_argument("-b", "--backend", default=None,
-                        help="backend evaluator (tensorpot, pyace or forcefit: all run forcefit's engine), "
-                        "will override 'backend::evaluator'")
-    parser.add_argument("-d", "--data", default=None,
-                        help="data file, will override 'data::filename' (and drop 'data::test_filename')")
-    parser.add_argument("--query-data", action="store_true",
-                        help="python-ace: query the structure database; not available in forcefit")
+    parser.add_argument(
+        "-o",
+        "--output",
+        default="output_potential.yaml",
+        help="output B-basis YAML file name, default: output_potential.yaml",
+    )
+    parser.add_argument(
+        "-p",
+        "--potential",
+        default=None,
+        help="input potential YAML file name, will override input file 'potential' section",
+    )
+    parser.add_argument(
+        "-ip",
+        "--initial-potential",
+        default=None,
+        help="initial potential YAML file name, will override 'potential::initial_potential'",
+    )
+    parser.add_argument(
+        "-b",
+        "--backend",
+        default=None,
+        help="backend evaluator (tensorpot, pyace or forcefit: all run forcefit's engine), "
+        "will override 'backend::evaluator'",
+    )
+    parser.add_argument(
+        "-d", "--data", default=None, help="data file, will override 'data::filename' (and drop 'data::test_filename')"
+    )
+    parser.add_argument(
+        "--query-data", action="store_true", help="python-ace: query the structure database; not available in forcefit"
+    )
     parser.add_argument("--prepare-data", action="store_true", help="prepare and cache the training data only")
     parser.add_argument("--rebuild", action="store_true", help="rebuild the prepared data even if a cache exists")
     parser.add_argument("-l", "--log", default="log.txt", help="log filename, default: log.txt")
-    parser.add_argument("-dr", "--dry-run", action="store_true",
-                        help="check the input and prepare the data, then stop without fitting")
+    parser.add_argument(
+        "-dr", "--dry-run", action="store_true", help="check the input and prepare the data, then stop without fitting"
+    )
     parser.add_argument("-t", "--template", action="store_true", help="generate a template 'input.yaml' file by dialog")
     parser.add_argument("-v", "--version", action="store_true", help="show version info")
     parser.add_argument("--no-fit", action="store_true", help="do not fit the potential")
     parser.add_argument("--no-predict", action="store_true", help="do not compute and save the predictions")
-    parser.add_argument("--verbose-tf", action="store_true", help="python-ace's TensorFlow verbosity; accepted, no effect")
+    parser.add_argument(
+        "--verbose-tf", action="store_true", help="python-ace's TensorFlow verbosity; accepted, no effect"
+    )
     return parser
 
 
@@ -130,10 +164,14 @@ def _log_backend(inp) -> None:
     if evaluator == "forcefit":
         log.info("Evaluator: forcefit")
     else:
-        log.info(f"backend::evaluator '{evaluator}' is served by forcefit's own ACE engine "
-                 "(tensorpot, pyace and forcefit are accepted and run the same engine)")
+        log.info(
+            f"backend::evaluator '{evaluator}' is served by forcefit's own ACE engine "
+            "(tensorpot, pyace and forcefit are accepted and run the same engine)"
+        )
     if inp.backend.gpu_requested and not _gpu_visible():
-        log.warning(f"backend::gpu_config asks for a GPU ({inp.backend.gpu_config}) but none is visible; running on the CPU")
+        log.warning(
+            f"backend::gpu_config asks for a GPU ({inp.backend.gpu_config}) but none is visible; running on the CPU"
+        )
 
 
 def _summary(inp, prepared) -> List[str]:
@@ -142,19 +180,28 @@ def _summary(inp, prepared) -> List[str]:
     potential = inp.potential
     lines = [f"Input file: {inp.source}"]
     if potential.shape is not None:
-        lines.append(f"Potential: basis shape for elements {list(potential.elements)}, rcut max {potential.max_rcut:g} A"
-                     + (f", {potential.number_of_functions_per_element} functions per element"
-                        if potential.number_of_functions_per_element else ""))
+        lines.append(
+            f"Potential: basis shape for elements {list(potential.elements)}, rcut max {potential.max_rcut:g} A"
+            + (
+                f", {potential.number_of_functions_per_element} functions per element"
+                if potential.number_of_functions_per_element
+                else ""
+            )
+        )
     else:
         lines.append(f"Potential: file {potential.filename}")
     if potential.initial_potential:
         lines.append(f"Initial potential: {', '.join(map(str, potential.initial_potential))}")
     fit = inp.fit
-    lines.append(f"Loss: kappa={fit.loss.kappa}, L1={fit.loss.L1_coeffs:g}, L2={fit.loss.L2_coeffs:g}, "
-                 f"w_rad=({fit.loss.w0_rad:g}, {fit.loss.w1_rad:g}, {fit.loss.w2_rad:g}), w_stress={fit.loss.w_stress:g}")
+    lines.append(
+        f"Loss: kappa={fit.loss.kappa}, L1={fit.loss.L1_coeffs:g}, L2={fit.loss.L2_coeffs:g}, "
+        f"w_rad=({fit.loss.w0_rad:g}, {fit.loss.w1_rad:g}, {fit.loss.w2_rad:g}), w_stress={fit.loss.w_stress:g}"
+    )
     lines.append(f"Weighting: {fit.weighting.type} {fit.weighting.params or ''}".rstrip())
-    lines.append(f"Optimizer: {fit.optimizer}, maxiter={fit.maxiter}, fit_cycles={fit.fit_cycles}"
-                 + (f", ladder_step={list(fit.ladder_step)} ({fit.ladder_type})" if fit.ladder_scheme else ""))
+    lines.append(
+        f"Optimizer: {fit.optimizer}, maxiter={fit.maxiter}, fit_cycles={fit.fit_cycles}"
+        + (f", ladder_step={list(fit.ladder_step)} ({fit.ladder_type})" if fit.ladder_scheme else "")
+    )
     if prepared is not None:
         if fit.loss.kappa == "auto":
             from ..pacemaker.engine import resolve_kappa
@@ -168,11 +215,14 @@ def _summary(inp, prepared) -> List[str]:
 
 def run(args) -> int:
     from ..pacemaker.engine import get_fit_engine
-    from ..pacemaker.inputfile import check_input_files, load_input, with_reference_energy_from_potential
+    from ..pacemaker.datafiles import check_input_files, with_reference_energy_from_potential
+    from ..pacemaker.inputfile import load_input
 
     if args.query_data:
-        raise InputError("--query-data queries python-ace's structure database (structdb), which forcefit does not "
-                         "have; give the data as pickled pandas DataFrames in data::filename (or -d)")
+        raise InputError(
+            "--query-data queries python-ace's structure database (structdb), which forcefit does not "
+            "have; give the data as pickled pandas DataFrames in data::filename (or -d)"
+        )
     log.info("Start pacemaker")
     log.info(f"Hostname: {socket.gethostname()}")
     try:
@@ -183,8 +233,13 @@ def run(args) -> int:
     if args.dry_run:
         log.info("====== DRY RUN ======")
     log.info(f"Loading {args.input}... ")
-    inp = load_input(args.input, potential=args.potential, initial_potential=args.initial_potential,
-                     data=args.data, backend=args.backend)
+    inp = load_input(
+        args.input,
+        potential=args.potential,
+        initial_potential=args.initial_potential,
+        data=args.data,
+        backend=args.backend,
+    )
     check_input_files(inp)
     inp = with_reference_energy_from_potential(inp)
     for note in inp.notes:
@@ -233,7 +288,9 @@ def run(args) -> int:
         log.info(f"Final potential is saved to {args.output}")
     if not args.no_predict:
         log.info("Making predictions")
-        sets = [("train", prepared.train, True)] + ([("test", prepared.test, False)] if prepared.test is not None else [])
+        sets = [("train", prepared.train, True)] + (
+            [("test", prepared.test, False)] if prepared.test is not None else []
+        )
         for label, frame, is_train in sets:
             log.info(f"For {label} data")
             energy, forces = fit.predict(potential, label)

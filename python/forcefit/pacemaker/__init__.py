@@ -4,14 +4,18 @@ A pacemaker user runs ``pacemaker input.yaml`` with an existing input file and p
 forcefit reads both with python-ace's meaning and defaults and writes python-ace's outputs. The
 potential itself is evaluated by a fitting engine behind one narrow interface (``engine.py``):
 
-    inputfile.py          input.yaml -> PacemakerInput (typed, checked, python-ace defaults)
+    inputfile.py          input.yaml -> PacemakerInput (checked, python-ace defaults)
+    sections.py           the typed sections (frozen dataclasses)
     schema.py             key tables, unknown-key suggestions, YAML 1.2 numbers
     potential_section.py  the potential: section (a basis shape or potential files)
+    fit_section.py        the fit: section (loss, optimizer, options, ladder, callbacks)
+    datafiles.py          files named by the input: data search path, existence checks
     preparedata.py        read, correct energies, split train/test, weight, cache
     reference_energy.py   energy_corrected from single-atom energies (number, mapping, auto)
     weighting.py          Uniform/EnergyBased/External weighting policies
     convex_hull.py        distance to the lower convex hull per structure
     engine.py             FitEngine / TrainablePotential protocols, FitData, the loss terms
+    engine_checks.py      finite-difference and loss-term checks for engines
     fitloop.py            optimizer loop, fit cycles, ladder, early stopping on top of an engine
     metrics.py            iteration line, FIT STATS block, metrics*.txt tables
     outputs.py            *_pred.pckl.gzip, data-info pickles, report/ plots
@@ -20,9 +24,18 @@ potential itself is evaluated by a fitting engine behind one narrow interface (`
 Units: eV, Å, eV/Å; energies per atom in eV/atom.
 """
 
-from .engine import Evaluation, FitData, FitEngine, LossComponents, TrainablePotential, get_fit_engine, register_fit_engine
-from .inputfile import PacemakerInput, load_input, parse_input
+from .engine import (
+    Evaluation,
+    FitData,
+    FitEngine,
+    LossComponents,
+    TrainablePotential,
+    get_fit_engine,
+    register_fit_engine,
+)
+from .inputfile import load_input, parse_input
 from .preparedata import PreparedData, prepare_data
+from .sections import PacemakerInput
 
 __all__ = [
     "Evaluation",

@@ -17,7 +17,7 @@ set's minimum (the cohesive reference), as python-ace does.
 
 from __future__ import annotations
 
-from typing import Dict, List, Sequence, Tuple
+from typing import List, Sequence, Tuple
 
 import numpy as np
 

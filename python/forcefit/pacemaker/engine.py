@@ -32,7 +32,7 @@ from __future__ import annotations
 
 import importlib
 import importlib.util
-from dataclasses import dataclass, field
+from dataclasses import dataclass
 from pathlib import Path
 from typing import Callable, Dict, Optional, Protocol, Sequence, Tuple, runtime_checkable
 
@@ -195,8 +195,9 @@ class FitEngine(Protocol):
 
     name: str
 
-    def build_potentials(self, section, elements: Sequence[str], trainable_parameters=None
-                         ) -> Tuple[TrainablePotential, Optional[TrainablePotential]]:
+    def build_potentials(
+        self, section, elements: Sequence[str], trainable_parameters=None
+    ) -> Tuple[TrainablePotential, Optional[TrainablePotential]]:
         """(target, initial) from the checked ``potential`` section (``PotentialSection``):
         a shape or files, ``initial_potential`` merged, ``reset`` applied, the basis cut to
         ``number_of_functions_per_element``. ``initial`` is None outside a ladder fit (and the
@@ -206,12 +207,20 @@ class FitEngine(Protocol):
         """Per-data-set precomputation (neighbour lists); the returned handle is passed back to
         ``evaluate``."""
 
-    def evaluate(self, potential: TrainablePotential, parameters: np.ndarray, data: FitData, handle: object,
-                 loss, gradient: bool = True) -> Evaluation:
+    def evaluate(
+        self,
+        potential: TrainablePotential,
+        parameters: np.ndarray,
+        data: FitData,
+        handle: object,
+        loss,
+        gradient: bool = True,
+    ) -> Evaluation:
         """Loss (``LossSpec`` ``loss``), its gradient and the predictions at ``parameters``."""
 
-    def ladder_extend(self, current: TrainablePotential, target: TrainablePotential, step: int,
-                      ladder_type: str) -> Tuple[TrainablePotential, bool]:
+    def ladder_extend(
+        self, current: TrainablePotential, target: TrainablePotential, step: int, ladder_type: str
+    ) -> Tuple[TrainablePotential, bool]:
         """``current`` with up to ``step`` more functions of ``target`` in each block, in
         ``body_order`` or ``power_order`` (python-ace's ``extend_multispecies_basis``); the flag
         is False when nothing was added."""
@@ -264,8 +273,9 @@ def engine_available() -> bool:
 # -- the data part of the loss, from predictions -----------------------------------------------------
 
 
-def data_loss(energy_pred: np.ndarray, forces_pred: np.ndarray, data: FitData, loss,
-              stress_pred: Optional[np.ndarray] = None) -> LossComponents:
+def data_loss(
+    energy_pred: np.ndarray, forces_pred: np.ndarray, data: FitData, loss, stress_pred: Optional[np.ndarray] = None
+) -> LossComponents:
     """Energy, force (and stress) terms of the pacemaker loss from predictions (no regularization).
 
     Args:
@@ -282,7 +292,9 @@ def data_loss(energy_pred: np.ndarray, forces_pred: np.ndarray, data: FitData, l
         ds = np.asarray(stress_pred, dtype=float) - data.stress
         has = np.all(np.isfinite(ds), axis=1)
         s_term = float(loss.w_stress * np.sum(data.w_energy[has] * np.sum(ds[has] ** 2, axis=1)))
-    return LossComponents(energy=(1 - kappa) * e_loss, forces=kappa * f_loss, stress=s_term, e_loss=e_loss, f_loss=f_loss)
+    return LossComponents(
+        energy=(1 - kappa) * e_loss, forces=kappa * f_loss, stress=s_term, e_loss=e_loss, f_loss=f_loss
+    )
 
 
 def resolve_kappa(loss, train_frame):
@@ -317,4 +329,3 @@ __all__ = [
     "get_fit_engine",
     "register_fit_engine",
 ]
-

@@ -36,7 +36,8 @@ import numpy as np
 
 from ..errors import ForcefitError
 from .engine import FitData, FitEngine, TrainablePotential, resolve_kappa
-from .inputfile import PacemakerInput, callback_search_path, scipy_option_names
+from .fit_section import callback_search_path, scipy_option_names
+from .sections import PacemakerInput
 from .metrics import MetricsRecorder, compute_metrics, low_energy_mask
 from .preparedata import PreparedData
 
@@ -108,7 +109,9 @@ class PacemakerFit:
         self.rng = np.random.RandomState(inp.seed)
         folders = callback_search_path(inp.source)
         self.callbacks = [import_callback(name, folders) for name in inp.fit.callbacks]
-        self.target, self.initial = engine.build_potentials(inp.potential, prepared.elements, inp.fit.trainable_parameters)
+        self.target, self.initial = engine.build_potentials(
+            inp.potential, prepared.elements, inp.fit.trainable_parameters
+        )
         if self.fit.ladder_scheme and self.initial is None:
             raise ForcefitError(f"the fitting engine {engine.name!r} returned no initial potential for a ladder fit")
         self._stamp_metadata(self.target)
@@ -134,9 +137,19 @@ class PacemakerFit:
 
     def _metrics(self, potential, evaluation, which: _Set, iter_num: int, evals: int) -> dict:
         return compute_metrics(
-            evaluation.energy, evaluation.forces, which.data.energy, which.data.forces, which.data.n_atoms,
-            evaluation.components, which.low, iter_num=iter_num, eval_count=evals, eval_time=evaluation.eval_time,
-            ncoefs=len(potential.get_parameters()), nfuncs=potential.number_of_functions, kappa=float(self.loss.kappa),
+            evaluation.energy,
+            evaluation.forces,
+            which.data.energy,
+            which.data.forces,
+            which.data.n_atoms,
+            evaluation.components,
+            which.low,
+            iter_num=iter_num,
+            eval_count=evals,
+            eval_time=evaluation.eval_time,
+            ncoefs=len(potential.get_parameters()),
+            nfuncs=potential.number_of_functions,
+            kappa=float(self.loss.kappa),
         )
 
     # -- one minimization ---------------------------------------------------------------------------
@@ -151,14 +164,18 @@ class PacemakerFit:
 
         def objective(x):
             evals["count"] += 1
-            result = self.engine.evaluate(potential, x, self.train.data, self.train.handle, self.loss, gradient=use_gradient)
+            result = self.engine.evaluate(
+                potential, x, self.train.data, self.train.handle, self.loss, gradient=use_gradient
+            )
             evals["last"] = (np.array(x, copy=True), result)
             return (result.loss, result.gradient) if use_gradient else result.loss
 
         def evaluation_at(x):
             cached_x, result = evals["last"]
             if not np.array_equal(cached_x, x):
-                result = self.engine.evaluate(potential, x, self.train.data, self.train.handle, self.loss, gradient=False)
+                result = self.engine.evaluate(
+                    potential, x, self.train.data, self.train.handle, self.loss, gradient=False
+                )
             return result
 
         def record(x, iter_num):
@@ -169,7 +186,9 @@ class PacemakerFit:
             self.last_train_metrics = metrics
             history["train"].append(metrics["loss"])
             if self.test is not None and iter_num % self.inp.backend.display_step == 0:
-                test_eval = self.engine.evaluate(potential, x, self.test.data, self.test.handle, self.loss, gradient=False)
+                test_eval = self.engine.evaluate(
+                    potential, x, self.test.data, self.test.handle, self.loss, gradient=False
+                )
                 test_metrics = self._metrics(potential, test_eval, self.test, iter_num, evals["count"])
                 test_metrics.update(cycle_step=self.cycle, ladder_step=self.ladder_step)
                 self.recorder.test_iteration(test_metrics)
@@ -178,8 +197,12 @@ class PacemakerFit:
             potential.set_parameters(x)
             potential.save(self.folder / f"interim_potential_{self.cycle}.yaml")  # every iteration, as python-ace
             for callback in self.callbacks:
-                callback(basis_config=potential, current_fit_iteration=iter_num, current_fit_cycle=self.cycle,
-                         current_ladder_step=self.ladder_step)
+                callback(
+                    basis_config=potential,
+                    current_fit_iteration=iter_num,
+                    current_fit_cycle=self.cycle,
+                    current_ladder_step=self.ladder_step,
+                )
             if iter_num > 0 and iter_num % self.inp.backend.display_step == 0:
                 self._log_loss_change(history)
             self._check_early_stopping(history)
@@ -200,7 +223,9 @@ class PacemakerFit:
         elif "maxfun" in known:  # TNC counts function evaluations only
             options.setdefault("maxfun", self.fit.maxiter)
         try:
-            result = minimize(objective, x0, jac=use_gradient or None, method=method, options=options, callback=callback)
+            result = minimize(
+                objective, x0, jac=use_gradient or None, method=method, options=options, callback=callback
+            )
             x_best = np.asarray(result.x)
         except EarlyStopping:  # older scipy versions let the exception through
             x_best = evals["last"][0]
@@ -232,9 +257,11 @@ class PacemakerFit:
                 continue
             rate = self._relative_change(losses, step)
             if rate.size and rate.min() > -abs(threshold):
-                message = (f"EARLY STOPPING: Too small or even positive {mode.upper()} loss change "
-                           f"(best={rate.min():+1.2e}/iter, last={rate[-1]:+1.2e}/iter, threshold="
-                           f"{-abs(threshold):+1.2e}/iter) within last {patience} iterations. Stopping")
+                message = (
+                    f"EARLY STOPPING: Too small or even positive {mode.upper()} loss change "
+                    f"(best={rate.min():+1.2e}/iter, last={rate[-1]:+1.2e}/iter, threshold="
+                    f"{-abs(threshold):+1.2e}/iter) within last {patience} iterations. Stopping"
+                )
                 log.info(message)
                 raise EarlyStopping(message)
 
@@ -246,8 +273,10 @@ class PacemakerFit:
             # only basis-function coefficients are redrawn when the potential can say which they are
             mask_of = getattr(potential, "function_coefficient_mask", None)
             mask = np.ones(len(parameters), dtype=bool) if mask_of is None else np.asarray(mask_of(), dtype=bool)
-            log.info(f"Randomize all trainable functions coefficients using normal distribution "
-                     f"N(0;sigma = {fit.randomize_func_coeffs:>1.4e})")
+            log.info(
+                f"Randomize all trainable functions coefficients using normal distribution "
+                f"N(0;sigma = {fit.randomize_func_coeffs:>1.4e})"
+            )
             parameters = parameters.copy()
             parameters[mask] = self.rng.randn(int(mask.sum())) * fit.randomize_func_coeffs
             return parameters
@@ -266,8 +295,10 @@ class PacemakerFit:
         for cycle in range(self.fit.fit_cycles):
             self.cycle = cycle
             log.info(f"Number of fit attempts: {cycle}/{self.fit.fit_cycles}")
-            log.info(f"Total number of functions: {current.number_of_functions} / number of parameters: "
-                     f"{len(current.get_parameters())}")
+            log.info(
+                f"Total number of functions: {current.number_of_functions} / number of parameters: "
+                f"{len(current.get_parameters())}"
+            )
             current, loss = self._minimize(current)
             self.recorder.cycle_end(self.last_train_metrics, self.last_test_metrics)
             if self.fit.randomize_func_coeffs > 0:
@@ -308,9 +339,13 @@ class PacemakerFit:
     def run(self) -> TrainablePotential:
         """Fit and return the potential (core repulsion set when ``repulsion: auto``)."""
         self.target.save(self.folder / "target_potential.yaml")
-        log.info(f"Fitting dataset size: {len(self.train.frame)} structures / {int(self.train.data.n_atoms.sum())} atoms")
+        log.info(
+            f"Fitting dataset size: {len(self.train.frame)} structures / {int(self.train.data.n_atoms.sum())} atoms"
+        )
         if self.test is not None:
-            log.info(f"Test dataset size: {len(self.test.frame)} structures / {int(self.test.data.n_atoms.sum())} atoms")
+            log.info(
+                f"Test dataset size: {len(self.test.frame)} structures / {int(self.test.data.n_atoms.sum())} atoms"
+            )
         start = time.time()
         if self.fit.ladder_scheme:
             log.info("'Ladder-scheme' fitting")
@@ -330,8 +365,9 @@ class PacemakerFit:
     def predict(self, potential: TrainablePotential, which: str = "train"):
         """(energies (S,) eV, forces (A, 3) eV/Å) of ``potential`` on the train or test set."""
         data_set = self.train if which == "train" else self.test
-        result = self.engine.evaluate(potential, potential.get_parameters(), data_set.data, data_set.handle,
-                                      self.loss, gradient=False)
+        result = self.engine.evaluate(
+            potential, potential.get_parameters(), data_set.data, data_set.handle, self.loss, gradient=False
+        )
         return result.energy, result.forces
 
 

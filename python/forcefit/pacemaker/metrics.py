@@ -18,7 +18,7 @@ from __future__ import annotations
 
 import logging
 from pathlib import Path
-from typing import Dict, List, Optional, Sequence, Union
+from typing import Dict, List, Optional, Union
 
 import numpy as np
 
@@ -28,13 +28,27 @@ log = logging.getLogger(__name__)
 
 #: python-ace's table columns: a name (22 wide) or (name, width)
 COLUMNS: List[Union[str, tuple]] = [
-    ("ladder_step", 11), ("cycle_step", 11), ("iter_num", 8),
-    "loss", "e_loss_contrib", "f_loss_contrib", "reg_loss",
-    "rmse_epa", "rmse_f_comp", "low_rmse_epa", "low_rmse_f_comp",
-    "mae_f_comp", "low_mae_f_comp",
-    ("nfuncs", 6), ("ncoefs", 6),
-    "l1_reg_contrib", "l2_reg_contrib",
-    "smooth_orth", "smooth_w1", "smooth_w2", "smooth_w3",
+    ("ladder_step", 11),
+    ("cycle_step", 11),
+    ("iter_num", 8),
+    "loss",
+    "e_loss_contrib",
+    "f_loss_contrib",
+    "reg_loss",
+    "rmse_epa",
+    "rmse_f_comp",
+    "low_rmse_epa",
+    "low_rmse_f_comp",
+    "mae_f_comp",
+    "low_mae_f_comp",
+    ("nfuncs", 6),
+    ("ncoefs", 6),
+    "l1_reg_contrib",
+    "l2_reg_contrib",
+    "smooth_orth",
+    "smooth_w1",
+    "smooth_w2",
+    "smooth_w3",
 ]
 CYCLE_COLUMNS = COLUMNS[:2] + COLUMNS[3:]
 LADDER_COLUMNS = COLUMNS[:1] + COLUMNS[3:]
@@ -50,8 +64,20 @@ def low_energy_mask(frame, de_low: float = 1.0) -> np.ndarray:
 
 def _error_stats(de_pa: np.ndarray, df: np.ndarray, prefix: str) -> Dict[str, float]:
     if de_pa.size == 0:
-        return {f"{prefix}{k}": 0.0 for k in ("rmse_epa", "mae_epa", "max_abs_epa", "rmse_f", "mae_f", "max_abs_f",
-                                               "rmse_f_comp", "mae_f_comp", "max_abs_f_comp")}
+        return {
+            f"{prefix}{k}": 0.0
+            for k in (
+                "rmse_epa",
+                "mae_epa",
+                "max_abs_epa",
+                "rmse_f",
+                "mae_f",
+                "max_abs_f",
+                "rmse_f_comp",
+                "mae_f_comp",
+                "max_abs_f_comp",
+            )
+        }
     has_f = df.size > 0
     return {
         f"{prefix}rmse_epa": float(np.sqrt(np.mean(de_pa**2))),
@@ -147,10 +173,16 @@ def stats_block(metrics, title: str = "FIT STATS") -> str:
     total = metrics["loss"]
     lines = ["", "-" * 44 + title + "-" * 44]
     lines.append(f"{'Iteration:':<11} #{metrics['iter_num']:<4}{'Loss:':<8}{'Total: ':>8} {total:>1.4e} ({100:3.0f}%) ")
-    lines.append(f"{'Energy: ':>33} {metrics['e_loss_contrib']:>1.4e} ({_share(metrics['e_loss_contrib'], total):3.0f}%) ")
-    lines.append(f"{'Force: ':>33} {metrics['f_loss_contrib']:>1.4e} ({_share(metrics['f_loss_contrib'], total):3.0f}%) ")
+    lines.append(
+        f"{'Energy: ':>33} {metrics['e_loss_contrib']:>1.4e} ({_share(metrics['e_loss_contrib'], total):3.0f}%) "
+    )
+    lines.append(
+        f"{'Force: ':>33} {metrics['f_loss_contrib']:>1.4e} ({_share(metrics['f_loss_contrib'], total):3.0f}%) "
+    )
     if metrics.get("s_loss_contrib"):
-        lines.append(f"{'Stress: ':>33} {metrics['s_loss_contrib']:>1.4e} ({_share(metrics['s_loss_contrib'], total):3.0f}%) ")
+        lines.append(
+            f"{'Stress: ':>33} {metrics['s_loss_contrib']:>1.4e} ({_share(metrics['s_loss_contrib'], total):3.0f}%) "
+        )
     l1, l2 = metrics["l1_reg_contrib"], metrics["l2_reg_contrib"]
     lines.append(f"{'L1: ':>33} {l1:>1.4e} ({(l1 / total * 100 if total != 0 else 0):3.0f}%) ")
     lines.append(f"{'L2: ':>33} {l2:>1.4e} ({(l2 / total * 100 if total != 0 else 0):3.0f}%) ")
@@ -163,7 +195,9 @@ def stats_block(metrics, title: str = "FIT STATS") -> str:
     params += f"{'Avg. time: ':>42}{_time_per_atom_us(metrics):>10.2f} {'mcs/at':<6}"
     lines.append(params)
     lines.append("-" * 97)
-    header = f"{'':>9}{'Energy/at, meV/at':^22}{'Energy_low/at, meV/at':^22}{'Force, meV/A':^22}{'Force_low, meV/A':^22}"
+    header = (
+        f"{'':>9}{'Energy/at, meV/at':^22}{'Energy_low/at, meV/at':^22}{'Force, meV/A':^22}{'Force_low, meV/A':^22}"
+    )
     lines.append(header)
     for label, key in (("RMSE: ", "rmse"), ("MAE: ", "mae"), ("MAX_AE: ", "max_abs")):
         lines.append(

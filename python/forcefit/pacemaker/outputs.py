@@ -19,7 +19,7 @@ from __future__ import annotations
 
 import logging
 from pathlib import Path
-from typing import Optional, Sequence
+from typing import Sequence
 
 import numpy as np
 
@@ -51,8 +51,7 @@ def split_per_structure(forces: np.ndarray, n_atoms: Sequence[int]):
     return [forces[a:b].copy() for a, b in zip(offsets[:-1], offsets[1:])]
 
 
-def prediction_frame(frame, energy_pred: np.ndarray, forces_pred: np.ndarray, is_train: bool,
-                     nn_cutoff: float = 8.0):
+def prediction_frame(frame, energy_pred: np.ndarray, forces_pred: np.ndarray, is_train: bool, nn_cutoff: float = 8.0):
     """python-ace's prediction table (see the module docstring).
 
     Args:
@@ -134,7 +133,9 @@ def _binned_rmse(x: np.ndarray, err: np.ndarray, bins: int = 50):
     edges = np.linspace(x.min(), x.max(), bins + 1) if x.max() > x.min() else np.array([x.min(), x.min() + 1e-12])
     index = np.clip(np.digitize(x, edges) - 1, 0, len(edges) - 2)
     centers = 0.5 * (edges[:-1] + edges[1:])
-    rmse = np.array([np.sqrt(np.mean(err[index == k] ** 2)) if np.any(index == k) else np.nan for k in range(len(centers))])
+    rmse = np.array(
+        [np.sqrt(np.mean(err[index == k] ** 2)) if np.any(index == k) else np.nan for k in range(len(centers))]
+    )
     return centers, rmse
 
 
@@ -187,8 +188,13 @@ def plot_error_report(table, folder: Path, prefix: str = "train_", imagetype: st
 
     _error_distribution(paths[1], e_ref, de_pa * 1e3, "E(DFT), eV/atom", "dE, meV/atom")
     _error_distribution(paths[2], forces.ravel(), dforces.ravel() * 1e3, "F$_i$, eV/$\\AA$", "dF$_i$, meV/$\\AA$")
-    _error_distribution(paths[3], np.linalg.norm(forces, axis=1), np.linalg.norm(dforces, axis=1) * 1e3,
-                        "|F|, eV/$\\AA$", "|dF|, meV/$\\AA$")
+    _error_distribution(
+        paths[3],
+        np.linalg.norm(forces, axis=1),
+        np.linalg.norm(dforces, axis=1) * 1e3,
+        "|F|, eV/$\\AA$",
+        "|dF|, meV/$\\AA$",
+    )
 
     fig = _figure(figsize=(7, 4))
     ax_top, ax_bottom = fig.subplots(2, 1, sharex=True)

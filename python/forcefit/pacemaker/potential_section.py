@@ -133,7 +133,9 @@ def _blocks_for(species: Tuple[str, ...], blocks: Dict[str, Any]) -> list:
         if key in GROUP_KEYWORDS or not isinstance(block, dict):
             continue
         symbols = tuple(_ELEMENT.findall(str(key)))
-        if symbols in (species, species[::-1]) or (len(species) == 2 and species[0] == species[1] and symbols == species[:1]):
+        if symbols in (species, species[::-1]) or (
+            len(species) == 2 and species[0] == species[1] and symbols == species[:1]
+        ):
             found.append(block)
     return found
 
@@ -176,8 +178,13 @@ LEGACY_FUNCTION_KEYS = ("nradmax_by_orders", "lmax_by_orders", "nradmax", "lmax"
 def single_species_shape(value: Dict[str, Any], where: Where) -> Dict[str, Any]:
     """python-ace 1.0's single-element shape (``element: Al``, ``nradmax_by_orders``, ``rcut`` ...
     at the top of ``potential``) as the multi-element form, the way python-ace converts it."""
-    valid = ("element", "deltaSplineBins", "rankmax", "metadata") + FILE_KEYS + LEGACY_EMBEDDING_KEYS + \
-        LEGACY_BOND_KEYS + LEGACY_FUNCTION_KEYS
+    valid = (
+        ("element", "deltaSplineBins", "rankmax", "metadata")
+        + FILE_KEYS
+        + LEGACY_EMBEDDING_KEYS
+        + LEGACY_BOND_KEYS
+        + LEGACY_FUNCTION_KEYS
+    )
     for key in value:
         if key not in valid:
             raise unknown_key_error(key, valid, where)
@@ -226,9 +233,7 @@ def parse_potential_section(value: Any, where: Where) -> PotentialSection:
         value = dict(value, elements=value["element"])
     missing = [k for k in ("elements", "bonds", "functions", "embeddings") if k not in value]
     if missing:
-        raise where.error(
-            f"a basis shape needs {', '.join(missing)} (or give potential.filename / a potential file)"
-        )
+        raise where.error(f"a basis shape needs {', '.join(missing)} (or give potential.filename / a potential file)")
     elements = string_list(value["elements"], where.child("elements"))
     for k, symbol in enumerate(elements):
         if not _ELEMENT.fullmatch(symbol):
@@ -236,15 +241,26 @@ def parse_potential_section(value: Any, where: Where) -> PotentialSection:
     if len(set(elements)) != len(elements):
         raise where.child("elements").error("an element is listed twice")
     if "deltaSplineBins" in value:
-        in_range(0, low_open=True)(check_type(value["deltaSplineBins"], (int, float), where.child("deltaSplineBins")), where.child("deltaSplineBins"))
+        in_range(0, low_open=True)(
+            check_type(value["deltaSplineBins"], (int, float), where.child("deltaSplineBins")),
+            where.child("deltaSplineBins"),
+        )
     embeddings = _check_blocks(value["embeddings"], EMBEDDING_KEYS, where.child("embeddings"), elements, 1)
     bonds = _check_blocks(value["bonds"], BOND_KEYS, where.child("bonds"), elements, 2)
     functions = _check_blocks(
-        value["functions"], FUNCTION_KEYS, where.child("functions"), elements, None, extra=("number_of_functions_per_element",)
+        value["functions"],
+        FUNCTION_KEYS,
+        where.child("functions"),
+        elements,
+        None,
+        extra=("number_of_functions_per_element",),
     )
     nfunc = functions.get("number_of_functions_per_element")
     if nfunc is not None:
-        nfunc = in_range(1)(check_type(nfunc, (int,), where.child("functions.number_of_functions_per_element")), where.child("functions.number_of_functions_per_element"))
+        nfunc = in_range(1)(
+            check_type(nfunc, (int,), where.child("functions.number_of_functions_per_element")),
+            where.child("functions.number_of_functions_per_element"),
+        )
     for element in elements:
         if not _blocks_for((element,), embeddings):
             raise where.child("embeddings").error(f"no block (ALL, UNARY or {element}) sets the embedding of {element}")
@@ -255,8 +271,10 @@ def parse_potential_section(value: Any, where: Where) -> PotentialSection:
             for block in _blocks_for((a, b), bonds):
                 merged.update(block)
             if "rcut" not in merged:
-                raise where.child("bonds").error(f"no block (ALL, {'UNARY' if a == b else 'BINARY'} or {a}{b}) "
-                                                 f"sets rcut (outer cutoff, Å) of the {a}-{b} bond")
+                raise where.child("bonds").error(
+                    f"no block (ALL, {'UNARY' if a == b else 'BINARY'} or {a}{b}) "
+                    f"sets rcut (outer cutoff, Å) of the {a}-{b} bond"
+                )
             rcuts.append(merged["rcut"])
     shape = dict(value, elements=list(elements), embeddings=embeddings, bonds=bonds, functions=functions)
     shape.pop("element", None)

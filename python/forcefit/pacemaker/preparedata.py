@@ -49,7 +49,8 @@ import numpy as np
 from ..dataset.atomic import atomic_output
 from ..dataset.pacemaker import read_dataframe
 from ..errors import DatasetError, InputError
-from .inputfile import PacemakerInput, resolve_data_files
+from .datafiles import resolve_data_files
+from .sections import PacemakerInput
 from .reference_energy import corrected_energies, fit_reference_energies, volume_per_atom
 from .schema import Where
 from .weighting import adjust_augmented_weights, apply_weights, normalize_weights
@@ -97,7 +98,9 @@ def read_frames(paths: Sequence[Path]):
         frame = read_dataframe(path)
         log.info(f"#{k + 1}/{len(paths)}: {path}: {len(frame)} structures found")
         if "ase_atoms" not in frame.columns:
-            raise DatasetError(f"has no 'ase_atoms' column; columns present: {', '.join(map(str, frame.columns))}", path=path)
+            raise DatasetError(
+                f"has no 'ase_atoms' column; columns present: {', '.join(map(str, frame.columns))}", path=path
+            )
         frame = frame.copy()
         if "name" not in frame.columns:
             frame["name"] = [f"{path}:{i}" for i in frame.index]
@@ -125,7 +128,8 @@ def _fill_from_calculator(frame, column: str, needed_for: str):
         raise DatasetError(
             f"has no {column!r} column (nor calculator results) but {needed_for}; columns present: "
             f"{', '.join(c for c in frame.columns if not c.startswith('_'))}",
-            path=row["_source"], record=f"structure {row['name']!r}",
+            path=row["_source"],
+            record=f"structure {row['name']!r}",
         )
     frame[column] = values
     return frame
@@ -143,8 +147,11 @@ def process_frame(frame, reference, where: Where):
     for i, (forces, natoms) in enumerate(zip(frame["forces"], frame["NUMBER_OF_ATOMS"])):
         if forces.shape != (natoms, 3):
             row = frame.iloc[i]
-            raise DatasetError(f"forces have shape {forces.shape}, expected ({natoms}, 3)",
-                               path=row["_source"], record=f"structure {row['name']!r}")
+            raise DatasetError(
+                f"forces have shape {forces.shape}, expected ({natoms}, 3)",
+                path=row["_source"],
+                record=f"structure {row['name']!r}",
+            )
         if not np.all(np.isfinite(forces)):
             row = frame.iloc[i]
             raise DatasetError("forces contain NaN or inf", path=row["_source"], record=f"structure {row['name']!r}")
@@ -174,13 +181,17 @@ def process_frame(frame, reference, where: Where):
         raise DatasetError(
             f"{sources}: no 'energy_corrected' column; set data.reference_energy (a number, a mapping of "
             "single-atom energies, or auto) to compute it from 'energy'",
-            path=where.source, record=where.keypath,
+            path=where.source,
+            record=where.keypath,
         )
     corrected = frame["energy_corrected"].to_numpy(dtype=float)
     if not np.all(np.isfinite(corrected)):
         bad = int(np.argmin(np.isfinite(corrected)))
-        raise DatasetError("energy_corrected is NaN or inf", path=frame["_source"].iloc[bad],
-                           record=f"structure {frame['name'].iloc[bad]!r}")
+        raise DatasetError(
+            "energy_corrected is NaN or inf",
+            path=frame["_source"].iloc[bad],
+            record=f"structure {frame['name'].iloc[bad]!r}",
+        )
     frame["energy_corrected"] = corrected
     frame["energy_corrected_per_atom"] = corrected / frame["NUMBER_OF_ATOMS"].to_numpy()
     epa = frame["energy_corrected_per_atom"]
@@ -189,11 +200,15 @@ def process_frame(frame, reference, where: Where):
     if epa.min() < low or epa.max() > high:
         has_energy = "energy" in frame.columns or all(_calc_result(a, "energy") is not None for a in frame["ase_atoms"])
         if reference is None and has_energy:
-            log.warning(f"Some values of corrected energy ({epa.min():.3g} eV/atom) are outside [{low:g}, {high:g}] "
-                        "eV/atom; reference_energy will be computed automatically (as python-ace does).")
+            log.warning(
+                f"Some values of corrected energy ({epa.min():.3g} eV/atom) are outside [{low:g}, {high:g}] "
+                "eV/atom; reference_energy will be computed automatically (as python-ace does)."
+            )
             return process_frame(frame, "auto", where)
-        log.warning(f"Some values of corrected energy are outside [{low:g}, {high:g}] eV/atom. "
-                    "Correct your energy or use data::reference_energy: auto option !!!")
+        log.warning(
+            f"Some values of corrected energy are outside [{low:g}, {high:g}] eV/atom. "
+            "Correct your energy or use data::reference_energy: auto option !!!"
+        )
     return frame, reference
 
 
@@ -229,6 +244,7 @@ def split_train_test(frame, test_size, seed: int, where: Where):
 
 def cache_key(inp: PacemakerInput, train_files: Sequence[Path], test_files: Sequence[Path]) -> str:
     """Hash of the data files (path, size, mtime) and every setting the prepared data depend on."""
+
     def stat(path: Path):
         info = path.stat()
         return [str(path.resolve()), info.st_size, info.st_mtime_ns]
@@ -272,8 +288,11 @@ def write_cache(path: Path, prepared: PreparedData, key: str) -> None:
     if prepared.test is not None:
         parts.append(prepared.test.assign(train=False))
     joint = pd.concat(parts, axis=0, ignore_index=True)
-    joint.attrs = {"forcefit_cache_key": key, "reference_energy": prepared.reference_energy,
-                   "elements": list(prepared.elements)}
+    joint.attrs = {
+        "forcefit_cache_key": key,
+        "reference_energy": prepared.reference_energy,
+        "elements": list(prepared.elements),
+    }
     with atomic_output(path) as tmp:
         joint.to_pickle(tmp, compression="gzip", protocol=4)
     log.info(f"Prepared data cached in {path}")
@@ -296,8 +315,14 @@ def read_cache(path: Path, key: str) -> Optional[PreparedData]:
         return None
     train = joint[joint["train"]].drop(columns="train").reset_index(drop=True)
     test = joint[~joint["train"]].drop(columns="train").reset_index(drop=True)
-    return PreparedData(train, test if len(test) else None, joint.attrs.get("reference_energy"),
-                        tuple(joint.attrs.get("elements", ())), cache_path=path, from_cache=True)
+    return PreparedData(
+        train,
+        test if len(test) else None,
+        joint.attrs.get("reference_energy"),
+        tuple(joint.attrs.get("elements", ())),
+        cache_path=path,
+        from_cache=True,
+    )
 
 
 # -- the whole preparation ------------------------------------------------------------------------
@@ -340,7 +365,9 @@ def prepare_data(inp: PacemakerInput, rebuild: bool = False, use_cache: bool = T
     if use_cache and not rebuild:
         cached = read_cache(cache, key)
         if cached is not None:
-            log.info(f"Prepared data read from cache {cache} ({cached.n_train} train / {cached.n_test} test structures)")
+            log.info(
+                f"Prepared data read from cache {cache} ({cached.n_train} train / {cached.n_test} test structures)"
+            )
             check_elements(inp, cached.elements)
             return cached
 
@@ -355,7 +382,9 @@ def prepare_data(inp: PacemakerInput, rebuild: bool = False, use_cache: bool = T
         # distinct labels for the joint weighting (python-ace would repeat 0..S-1 here)
         test.index = test.index + len(train)
     elif inp.data.test_size is not None:
-        log.info(f"Splitting out test dataset (test_size = {inp.data.test_size}) from main dataset({len(train)} samples)")
+        log.info(
+            f"Splitting out test dataset (test_size = {inp.data.test_size}) from main dataset({len(train)} samples)"
+        )
         train, test = split_train_test(train, inp.data.test_size, inp.data.seed, data_where.child("test_size"))
 
     spec, ignore = inp.fit.weighting, inp.data.ignore_weights

@@ -92,7 +92,14 @@ class Where:
 
 
 def type_name(types: Iterable[type]) -> str:
-    names = {bool: "true/false", int: "an integer", float: "a number", str: "a string", list: "a list", dict: "a mapping"}
+    names = {
+        bool: "true/false",
+        int: "an integer",
+        float: "a number",
+        str: "a string",
+        list: "a list",
+        dict: "a mapping",
+    }
     return " or ".join(names.get(t, t.__name__) for t in types)
 
 
@@ -117,9 +124,7 @@ def unknown_key_error(key: Any, valid: Iterable[str], where: Where) -> InputErro
     return where.child(key).error(f"unknown key; {hint}")
 
 
-def check_mapping(
-    mapping: Any, spec: Mapping[str, Key], where: Where, fill_defaults: bool = True
-) -> Dict[str, Any]:
+def check_mapping(mapping: Any, spec: Mapping[str, Key], where: Where, fill_defaults: bool = True) -> Dict[str, Any]:
     """Validate ``mapping`` against ``spec``; return a new dict (defaults filled in when asked).
 
     Raises:
@@ -150,7 +155,9 @@ def check_mapping(
 # -- converters used by several sections ------------------------------------------------------
 
 
-def in_range(low: Optional[float] = None, high: Optional[float] = None, low_open: bool = False, high_open: bool = False):
+def in_range(
+    low: Optional[float] = None, high: Optional[float] = None, low_open: bool = False, high_open: bool = False
+):
     """Converter: a number within [low, high] (open ends when asked)."""
 
     def convert(value, where: Where):
@@ -167,6 +174,11 @@ def in_range(low: Optional[float] = None, high: Optional[float] = None, low_open
         return value
 
     return convert
+
+
+def positive_int(value, where: Where):
+    """Converter: an integer >= 1."""
+    return in_range(1)(value, where)
 
 
 def one_of(choices: Sequence[str], case_sensitive: bool = True):
@@ -201,6 +213,7 @@ __all__ = [
     "in_range",
     "load_yaml",
     "one_of",
+    "positive_int",
     "string_list",
     "unknown_key_error",
 ]

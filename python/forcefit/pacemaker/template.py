@@ -20,8 +20,10 @@ from typing import Callable, List, Optional, Sequence
 from ..dataset.atomic import write_text_atomically
 from ..errors import InputError
 
-ENERGY_WEIGHTING = ("{ type: EnergyBasedWeightingPolicy, DElow: 1.0, DEup: 10.0, DFup: 50.0, DE: 1.0, DF: 1.0, "
-                    "wlow: 0.75, energy: convex_hull, reftype: all, seed: 42 }")
+ENERGY_WEIGHTING = (
+    "{ type: EnergyBasedWeightingPolicy, DElow: 1.0, DEup: 10.0, DFup: 50.0, DE: 1.0, DF: 1.0, "
+    "wlow: 0.75, energy: convex_hull, reftype: all, seed: 42 }"
+)
 
 FUNCTIONS_BY_ORDER = """    UNARY:   { nradmax_by_orders: [ 15, 6, 4, 3, 2, 2 ], lmax_by_orders: [ 0, 3, 3, 2, 2, 1 ] }
     BINARY:  { nradmax_by_orders: [ 15, 6, 3, 2, 2, 1 ], lmax_by_orders: [ 0, 3, 2, 1, 1, 0 ] }
@@ -69,8 +71,15 @@ def _default_data_file() -> str:
     return found[0] if len(found) == 1 else ""
 
 
-def render_template(data_file: str, elements: Sequence[str], test_size: float, n_functions: int, rcut: float,
-                    weighting: Optional[str], reference_energy_auto: bool) -> str:
+def render_template(
+    data_file: str,
+    elements: Sequence[str],
+    test_size: float,
+    n_functions: int,
+    rcut: float,
+    weighting: Optional[str],
+    reference_energy_auto: bool,
+) -> str:
     """The input file text."""
     data_lines = [f"  filename: {data_file}"]
     if test_size > 0:
@@ -138,7 +147,9 @@ def _has_energy_corrected(data_file: str) -> bool:
     return "energy_corrected" in read_dataframe(data_file).columns
 
 
-def generate_template(path: Path = Path("input.yaml"), interactive: Optional[bool] = None, stream=None, echo=print) -> Path:
+def generate_template(
+    path: Path = Path("input.yaml"), interactive: Optional[bool] = None, stream=None, echo=print
+) -> Path:
     """Ask the questions and write ``path`` (atomically). Returns the path.
 
     Raises:
@@ -149,7 +160,9 @@ def generate_template(path: Path = Path("input.yaml"), interactive: Optional[boo
         interactive = sys.stdin.isatty()
     ask = make_asker(interactive, stream, echo)
     echo(f"Generating '{path}'")
-    data_file = ask("Enter training dataset filename (ex.: data.pckl.gzip, [TAB] - autocompletion): ", _default_data_file())
+    data_file = ask(
+        "Enter training dataset filename (ex.: data.pckl.gzip, [TAB] - autocompletion): ", _default_data_file()
+    )
 
     def number(answer: str, what: str, kind=float):
         try:
@@ -165,10 +178,13 @@ def generate_template(path: Path = Path("input.yaml"), interactive: Optional[boo
         elements = _elements_of(data_file)
         echo(f"Found elements: {elements}")
     else:
-        raise InputError("no elements given and no training data file to read them from "
-                         f"({data_file or 'none given'}); answer the elements question")
-    n_functions = number(ask("Enter number of functions per element ([ENTER] - default 700): ", "700"),
-                         "number of functions", int)
+        raise InputError(
+            "no elements given and no training data file to read them from "
+            f"({data_file or 'none given'}); answer the elements question"
+        )
+    n_functions = number(
+        ask("Enter number of functions per element ([ENTER] - default 700): ", "700"), "number of functions", int
+    )
     rcut = number(ask("Enter outer cutoff `rcut` (Angstrom, default:7.0): ", "7.0"), "rcut")
     while True:
         choice = ask("Enter weighting scheme type - `uniform` or `energy` ([ENTER] - `uniform`): ", "uniform")
@@ -180,8 +196,15 @@ def generate_template(path: Path = Path("input.yaml"), interactive: Optional[boo
     if data_file and Path(data_file).is_file() and not _has_energy_corrected(data_file):
         answer = ask("No `energy_corrected` column found; use `reference_energy: auto`? (yes/no, default yes): ", "yes")
         reference_auto = answer.lower().startswith("y")
-    text = render_template(data_file or "data.pckl.gzip", elements, test_size, n_functions, rcut,
-                           ENERGY_WEIGHTING if choice == "energy" else None, reference_auto)
+    text = render_template(
+        data_file or "data.pckl.gzip",
+        elements,
+        test_size,
+        n_functions,
+        rcut,
+        ENERGY_WEIGHTING if choice == "energy" else None,
+        reference_auto,
+    )
     write_text_atomically(path, text)
     echo(f"Input file is written into `{path}`")
     return Path(path)

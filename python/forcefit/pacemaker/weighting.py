@@ -130,8 +130,10 @@ def normalize_weights(frame) -> None:
     sizes = frame[W_FORCES].map(len).to_numpy()
     if not np.array_equal(sizes, frame["NUMBER_OF_ATOMS"].to_numpy()):
         bad = int(np.argmax(sizes != frame["NUMBER_OF_ATOMS"].to_numpy()))
-        raise DatasetError(f"w_forces of structure {frame['name'].iloc[bad]!r} has {sizes[bad]} values for "
-                           f"{frame['NUMBER_OF_ATOMS'].iloc[bad]} atoms")
+        raise DatasetError(
+            f"w_forces of structure {frame['name'].iloc[bad]!r} has {sizes[bad]} values for "
+            f"{frame['NUMBER_OF_ATOMS'].iloc[bad]} atoms"
+        )
     e_total = frame[W_ENERGY].sum()
     f_total = frame[W_FORCES].map(np.sum).sum()
     if not (e_total > 0 and f_total > 0):
@@ -160,8 +162,22 @@ class UniformWeightingPolicy:
 class EnergyBasedWeightingPolicy:
     """Selection and weights from the energy above the hull (or minimum); see the module docstring."""
 
-    def __init__(self, nfit=None, n_lower=None, n_upper=None, cutoff=None, DElow=1.0, DEup=10.0, DE=1.0, DF=1.0,
-                 wlow=None, DFup=None, reftype="all", seed=None, energy="convex_hull"):
+    def __init__(
+        self,
+        nfit=None,
+        n_lower=None,
+        n_upper=None,
+        cutoff=None,
+        DElow=1.0,
+        DEup=10.0,
+        DE=1.0,
+        DF=1.0,
+        wlow=None,
+        DFup=None,
+        reftype="all",
+        seed=None,
+        energy="convex_hull",
+    ):
         self.nfit, self.n_lower, self.n_upper = nfit, n_lower, n_upper
         self.DElow, self.DEup, self.DE, self.DF = float(DElow), float(DEup), float(DE), float(DF)
         self.wlow = None if wlow is None else float(wlow)
@@ -169,9 +185,11 @@ class EnergyBasedWeightingPolicy:
         self.reftype, self.seed, self.energy = reftype, seed, energy
 
     def __str__(self) -> str:
-        return (f"EnergyBasedWeightingPolicy(nfit={self.nfit}, n_lower={self.n_lower}, n_upper={self.n_upper}, "
-                f"energy={self.energy}, DElow={self.DElow}, DEup={self.DEup}, DFup={self.DFup}, DE={self.DE}, "
-                f"DF={self.DF}, wlow={self.wlow}, reftype={self.reftype},seed={self.seed})")
+        return (
+            f"EnergyBasedWeightingPolicy(nfit={self.nfit}, n_lower={self.n_lower}, n_upper={self.n_upper}, "
+            f"energy={self.energy}, DElow={self.DElow}, DEup={self.DEup}, DFup={self.DFup}, DE={self.DE}, "
+            f"DF={self.DF}, wlow={self.wlow}, reftype={self.reftype},seed={self.seed})"
+        )
 
     def _effective_energy(self, frame) -> np.ndarray:
         epa = frame["energy_corrected_per_atom"].to_numpy(dtype=float)
@@ -202,7 +220,9 @@ class EnergyBasedWeightingPolicy:
             fmax = frame["forces"].map(lambda f: np.max(np.linalg.norm(np.asarray(f), axis=1)))
             removed = int((fmax > self.DFup).sum())
             frame = self._nonempty(frame[fmax <= self.DFup], f"removing forces above DFup={self.DFup}")
-            log.info(f"{removed} structures with higher than DFup forces are removed. Current size: {len(frame)} structures")
+            log.info(
+                f"{removed} structures with higher than DFup forces are removed. Current size: {len(frame)} structures"
+            )
         frame = self._nonempty(frame[frame[EFFECTIVE_ENERGY] < self.DEup], f"removing energies above DEup={self.DEup}")
         low = frame[EFFECTIVE_ENERGY] < self.DElow
         low_candidates, up_candidates = frame.index[low], frame.index[~low]
@@ -213,12 +233,20 @@ class EnergyBasedWeightingPolicy:
         # the same calls, in the same order, as python-ace, so that the selection is the same
         rng = np.random.RandomState(self.seed)
         low_cap = self.n_lower if self.n_lower is not None else nfit
-        low_selected = np.asarray(low_candidates) if n_low <= low_cap else rng.choice(low_candidates, low_cap, replace=False)
+        low_selected = (
+            np.asarray(low_candidates) if n_low <= low_cap else rng.choice(low_candidates, low_cap, replace=False)
+        )
         if self.n_upper is not None:
-            up_selected = rng.choice(up_candidates, self.n_upper, replace=False) if self.n_upper < n_up else np.asarray(up_candidates)
+            up_selected = (
+                rng.choice(up_candidates, self.n_upper, replace=False)
+                if self.n_upper < n_up
+                else np.asarray(up_candidates)
+            )
         else:
             remain = nfit - len(low_selected)
-            up_selected = rng.choice(up_candidates, remain, replace=False) if remain <= n_up else np.asarray(up_candidates)
+            up_selected = (
+                rng.choice(up_candidates, remain, replace=False) if remain <= n_up else np.asarray(up_candidates)
+            )
         take = np.hstack([low_selected, up_selected]).astype(frame.index.dtype)
         rng.shuffle(take)
         frame = self._nonempty(frame.loc[take].copy(), "selecting structures")
@@ -227,8 +255,10 @@ class EnergyBasedWeightingPolicy:
 
         wlow = self.wlow
         if len(up_selected) == 0 and wlow is not None and wlow != 1.0:
-            log.warning(f"All structures were taken from low-tier, but relative weight of low-tier (wlow={wlow}) "
-                        "is less than one. It will be adjusted to one")
+            log.warning(
+                f"All structures were taken from low-tier, but relative weight of low-tier (wlow={wlow}) "
+                "is less than one. It will be adjusted to one"
+            )
             wlow = 1.0
         w_energy = 1.0 / (frame[EFFECTIVE_ENERGY].to_numpy() + abs(self.DE)) ** 2
         w_energy /= w_energy.sum()
@@ -270,8 +300,12 @@ class ExternalWeightingPolicy:
                 f"{len(missing)} index value(s) of the weights (first: {missing[0]!r}) are not in the data",
                 path=Path(self.filename),
             )
-        merged = pd.merge(frame.drop(columns=[c for c in (W_ENERGY, W_FORCES) if c in frame.columns]),
-                          weights[[W_ENERGY, W_FORCES]], left_index=True, right_index=True)
+        merged = pd.merge(
+            frame.drop(columns=[c for c in (W_ENERGY, W_FORCES) if c in frame.columns]),
+            weights[[W_ENERGY, W_FORCES]],
+            left_index=True,
+            right_index=True,
+        )
         merged[W_FORCES] = merged[W_FORCES].map(lambda w: np.asarray(w, dtype=float))
         normalize_weights(merged)
         return merged
@@ -295,7 +329,9 @@ def apply_weights(frame, spec: WeightingSpec, ignore_weights: bool = False, defa
     """Weights for ``frame``: its own ``w_energy``/``w_forces`` columns when it has both (unless
     ``ignore_weights``), else the policy's. Returns the (possibly reduced) frame."""
     if W_ENERGY in frame.columns and W_FORCES in frame.columns and not ignore_weights:
-        log.info(f"Both weighting columns ({W_ENERGY} and {W_FORCES}) are found, no another weighting policy will be applied")
+        log.info(
+            f"Both weighting columns ({W_ENERGY} and {W_FORCES}) are found, no another weighting policy will be applied"
+        )
         frame = frame.copy()
         frame[W_FORCES] = frame[W_FORCES].map(lambda w: np.asarray(w, dtype=float))
         return frame
@@ -318,16 +354,21 @@ def adjust_augmented_weights(frame, aug_factor: float):
     frame = frame.copy()
     log.info(f"{augmented.sum()} augmented structures found in dataset")
     w_e = np.array(frame[W_ENERGY], dtype=float)  # writable copy (pandas copy-on-write)
-    missing = np.isnan(w_e[augmented]).any() or any(np.ndim(w) == 0 and np.isnan(w) for w in frame.loc[augmented, W_FORCES])
+    missing = np.isnan(w_e[augmented]).any() or any(
+        np.ndim(w) == 0 and np.isnan(w) for w in frame.loc[augmented, W_FORCES]
+    )
     if missing:
         real_e = float(np.median(w_e[~augmented]))
         real_f = float(np.median(np.hstack(frame.loc[~augmented, W_FORCES].to_list())))
         w_e[augmented] = real_e
-        frame[W_FORCES] = [np.full(n, real_f) if aug else w for aug, n, w in
-                           zip(augmented, frame["NUMBER_OF_ATOMS"], frame[W_FORCES])]
+        frame[W_FORCES] = [
+            np.full(n, real_f) if aug else w for aug, n, w in zip(augmented, frame["NUMBER_OF_ATOMS"], frame[W_FORCES])
+        ]
     w_e[augmented] *= aug_factor
     frame[W_ENERGY] = w_e
-    frame[W_FORCES] = [np.asarray(w, dtype=float) * (aug_factor if aug else 1.0) for aug, w in zip(augmented, frame[W_FORCES])]
+    frame[W_FORCES] = [
+        np.asarray(w, dtype=float) * (aug_factor if aug else 1.0) for aug, w in zip(augmented, frame[W_FORCES])
+    ]
     return frame
 
 

@@ -301,3 +301,9 @@ def test_template_dialog_on_a_terminal(cu_dir, monkeypatch):
     inp = load_input(cu_dir / "new.yaml")
     assert inp.data.test_size == 20 and inp.potential.elements == ("Cu",) and inp.potential.max_rcut == 5.5
     assert inp.fit.weighting.type == "UniformWeightingPolicy"  # asked again after 'bad'
+
+
+def test_missing_input_file_suggests_template(tmp_path, monkeypatch, capsys):
+    monkeypatch.chdir(tmp_path)
+    assert main([]) == 1
+    assert "input.yaml: input file not found (run `pacemaker -t` to write a template)" in capsys.readouterr().err

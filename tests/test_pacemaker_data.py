@@ -246,3 +246,18 @@ def test_cache_key_covers_every_setting(tmp_path, monkeypatch):
     ]
     keys = {cache_key(inp, *resolve_data_files(inp)) for inp in variants}
     assert len(keys) == len(variants)
+
+
+def test_several_training_files_are_concatenated(tmp_path, monkeypatch):
+    monkeypatch.chdir(tmp_path)
+    write_frame(make_frame(random_structures(3, ("Al",), seed=1), names=False), tmp_path / "a.pckl.gzip")
+    write_frame(make_frame(random_structures(2, ("Ni",), seed=2), names=False), tmp_path / "b.pckl.gzip")
+    prepared = prepare_data(make_input(tmp_path, {"filename": ["a.pckl.gzip", "b.pckl.gzip"]}), use_cache=False)
+    assert prepared.n_train == 5 and prepared.elements == ("Al", "Ni")
+    assert list(prepared.train["name"]) == [
+        "a.pckl.gzip:0",
+        "a.pckl.gzip:1",
+        "a.pckl.gzip:2",
+        "b.pckl.gzip:0",
+        "b.pckl.gzip:1",
+    ]

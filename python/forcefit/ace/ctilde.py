@@ -35,9 +35,9 @@ from ..errors import FileFormatError
 #: Radial bases the evaluator knows (``Bond.radbasename``).
 KNOWN_RADIAL_BASES = ("ChebExpCos", "ChebPow", "ChebLinear", "SBessel")
 #: Embedding functions the evaluator knows (``Embedding.npoti``).
-KNOWN_EMBEDDINGS = ("FinnisSinclair", "FinnisSinclairShiftedScaled", "FexpShiftedScaled")
+KNOWN_EMBEDDINGS = ("FinnisSinclair", "FinnisSinclairShiftedScaled")
 #: Inner-cutoff types (``Bond.inner_cutoff_type``).
-KNOWN_INNER_CUTOFF_TYPES = ("density", "distance")
+KNOWN_INNER_CUTOFF_TYPES = ("density", "distance", "zbl")
 
 
 def _fail(problem: str, path, record: str):
@@ -101,7 +101,7 @@ class Bond:
     dcut: float = 0.01
     rcut_in: float = 0.0
     dcut_in: float = 0.0
-    inner_cutoff_type: str = "distance"
+    inner_cutoff_type: str = "density"
 
     def __post_init__(self):
         self.radcoefficients = np.asarray(self.radcoefficients, dtype=float)

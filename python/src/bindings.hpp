@@ -7,5 +7,6 @@
 namespace forcefit::python {
 
 void bind_build_info(pybind11::module_& m);
+void bind_ace(pybind11::module_& m);
 
 }  // namespace forcefit::python

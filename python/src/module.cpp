@@ -29,4 +29,5 @@ PYBIND11_MODULE(_core, m) {
     });
 
     forcefit::python::bind_build_info(m);
+    forcefit::python::bind_ace(m);
 }

@@ -1,0 +1,130 @@
+// Ctilde ACE model: energies, forces and virial of python-ace potentials (Lysogorskiy et al., npj Comput
+// Mater 7, 97 (2021)), evaluated on a CSR full neighbour list.
+//
+// Per atom i of species mu_i (Drautz PRB 99, 014104 (2019)):
+//   A1_{mu k}     = sum_{j: mu_j = mu} g_k(r_ij) Y_00,  Y_00 = 1             (rank-1 atomic base)
+//   A_{mu n l m}  = sum_{j: mu_j = mu} R_nl(r_ij) Y_lm(r_hat_ij),  m >= 0   (A_{l,-m} = (-1)^m conj A_lm)
+//   rho_p         = sum_rank1 c_p A1 + sum_{functions, m-tuples} c_p Re prod_t A_{mu_t n_t l_t m_t}
+//   rho_core      = sum_j core(r_ij)
+//   E_i           = E0[mu_i] + F(rho) f_cut(rho_core) + rho_core,
+//   F(rho)        = sum_p FS[2p] f(rho_p; FS[2p+1]), f = FinnisSinclair or FinnisSinclairShiftedScaled,
+//   f_cut         = python-ace's polynomial switch-off above rho_core_cutoff - drho_core_cutoff.
+//
+// Products: every m-tuple product is a node of a DAG compiled once per central species.  A node is the
+// product of a shorter node and one A (prefix sharing on sorted factor lists), and a tuple and its negation
+// (all m -> -m) share one node, because prod A_{-m} = (-1)^{sum m} conj(prod A_m).  Zero coefficients are
+// dropped.  With sharing disabled the DAG degenerates into one independent chain per m-tuple: the plain
+// "product" evaluator, kept for testing.
+//
+// Gradients: one reverse sweep.  With the adjoint abar(z) of a complex value z defined by
+// dE = Re(sum abar(z) dz), a product node z = x y gives abar(x) += abar(z) y, abar(y) += abar(z) x, a
+// reference s*conj(z) passes s*conj(abar) back to z, and the leaves A give dE_i/dr_ij = Re(abar_A dA/dr_ij).
+//
+// Units: Å, eV; forces eV/Å; the virial W = -sum_pairs r_ij (x) dE/dr_ij (eV), so stress = -W/V (ASE sign,
+// tensile positive) is left to the caller.
+#pragma once
+
+#include <cstdint>
+#include <string>
+#include <vector>
+
+#include "forcefit/ace/radial.hpp"
+#include "forcefit/ace/spherical_harmonics.hpp"
+
+namespace forcefit::ace {
+
+enum class EmbeddingKind { FinnisSinclair, FinnisSinclairShiftedScaled };
+EmbeddingKind embedding_from_name(const std::string& name);
+
+struct EmbeddingSpec {
+    EmbeddingKind kind = EmbeddingKind::FinnisSinclairShiftedScaled;
+    int ndensity = 1;
+    std::vector<double> fs_parameters;  ///< [2*ndensity]: (prefactor, exponent) per density
+    double rho_core_cutoff = 1e5, drho_core_cutoff = 250.0;
+};
+
+struct CtildeFunctionSpec {
+    int rank = 1, ndensity = 1;
+    std::vector<int> mus, ns, ls;   ///< [rank]; ns 1-based
+    std::vector<int> ms;            ///< [num_ms_combs][rank]
+    std::vector<double> ctildes;    ///< [num_ms_combs][ndensity]
+};
+
+struct CtildeSpec {
+    std::vector<std::string> elements;
+    std::vector<double> E0;                              ///< [nelements], eV
+    double delta_spline_bins = 0.001;                    ///< Å
+    std::vector<EmbeddingSpec> embeddings;               ///< [nelements]
+    std::vector<BondSpec> bonds;                         ///< [nelements*nelements], mu_i*nel + mu_j
+    std::vector<std::vector<CtildeFunctionSpec>> functions;  ///< [nelements]
+};
+
+/// F(rho) for one density and its derivative (python-ace's Fexp / FexpShiftedScaled).
+void embedding_value(EmbeddingKind kind, double rho, double mexp, double& f, double& df);
+
+struct ComputeOptions {
+    bool forces = true;       ///< also compute forces and virial
+    bool splines = true;      ///< spline-interpolated radial functions (python-ace's numbers) or analytic
+    int num_threads = 0;      ///< 0: OpenMP default
+};
+
+class CtildeModel {
+public:
+    /// share_products=false builds the plain product evaluator (one chain per m-tuple).
+    explicit CtildeModel(const CtildeSpec& spec, bool share_products = true);
+
+    int nelements() const { return nel_; }
+    double cutoff() const { return cutoff_; }
+    double cutoff(int mu_i, int mu_j) const { return bonds_[mu_i * nel_ + mu_j].rcut(); }
+    /// Internal product nodes of species mu (memory and work measure).
+    std::size_t num_nodes(int mu) const { return species_[mu].left.size(); }
+    std::size_t num_roots(int mu) const { return species_[mu].root_node.size(); }
+
+    /// Evaluate on a CSR full neighbour list: neighbours of atom i are p in [first[i], first[i+1]),
+    /// owner atom neigh[p], vector rij[p] = r_j + S cell - r_i (Å).  Outputs (caller-allocated):
+    /// energies[N] (eV); if options.forces: forces[N][3] (eV/Å) and virial[9] (row-major, eV).
+    /// Deterministic: per-pair results are reduced serially in pair order, whatever the thread count.
+    void compute(std::int64_t natoms, const std::int32_t* species, const std::int64_t* first,
+                 const std::int64_t* neigh, const double* rij, const ComputeOptions& options,
+                 double* energies, double* forces, double* virial) const;
+
+    /// Radial functions of bond (mu_i, mu_j) at r: values/derivatives of [g_k..., R_nl..., core] (see
+    /// BondRadial::nfunctions), analytic or spline.
+    void radial(int mu_i, int mu_j, double r, bool splines, double* values, double* derivs) const;
+    int radial_count(int mu_i, int mu_j) const { return bonds_[mu_i * nel_ + mu_j].nfunctions(); }
+
+private:
+    struct Species {
+        // rank 1: rho_p += w1[t][p] * A1[a1_index[t]]
+        std::vector<int> a1_index;
+        std::vector<double> w1;
+        // product DAG: node ids < nleaf are the A values; node nleaf + q = ref(left[q]) * ref(right[q]);
+        // a ref is 4*node + 2*conj + negative
+        std::vector<std::int32_t> left, right;
+        std::vector<std::int32_t> root_node;   // roots: rho_p += root_coef[r][p] * Re value(root_node[r])
+        std::vector<double> root_coef;
+        int ndensity = 1;
+    };
+    struct Workspace;
+
+    void compile_species(int mu, const std::vector<CtildeFunctionSpec>& funcs, bool share);
+    void compute_atom(std::int64_t i, int mu_i, const std::int32_t* species, std::int64_t begin,
+                      std::int64_t end, const std::int64_t* neigh, const double* rij, const ComputeOptions& opt,
+                      Workspace& ws, double& energy, double* pair_grad) const;
+
+    int nel_ = 0;
+    int nbasis_ = 0;     // global number of g_k (rank-1 index range)
+    int nradmax_ = 0;    // global max n
+    int lmax_ = 0;       // global max l
+    int nlm_ = 0;        // lm_count(lmax_)
+    int nleaf_ = 0;      // nel * nradmax * nlm
+    double cutoff_ = 0;
+    std::vector<double> E0_;
+    std::vector<EmbeddingSpec> emb_;
+    std::vector<BondRadial> bonds_;
+    std::vector<Species> species_;
+    std::vector<signed char> leaf_m_;  // m of each leaf (for signs)
+    SphericalHarmonics ylm_;
+};
+
+}  // namespace forcefit::ace

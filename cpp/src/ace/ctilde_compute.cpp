@@ -1,0 +1,314 @@
+// Ctilde ACE energies, forces and virial on a CSR neighbour list (see ctilde_model.hpp).
+// Threads: atoms are distributed over OpenMP threads, each with its own workspace; every thread writes
+// dE_i/dr_ij into the slot of its own pairs, and one serial pass in pair order turns those into forces
+// and the virial, so results do not depend on the thread count or schedule.
+#include <algorithm>
+#include <cmath>
+#include <string>
+#include <vector>
+
+#include "forcefit/ace/ctilde_model.hpp"
+#include "forcefit/error.hpp"
+
+#ifdef FORCEFIT_HAVE_OPENMP
+#include <omp.h>
+#endif
+
+namespace forcefit::ace {
+
+namespace {
+
+constexpr double kY00 = 1.0;  // Y_00 in python-ace's normalisation (see spherical_harmonics.hpp)
+
+// Complex products written out: std::complex's operator* guards against inf/nan and is not inlined.
+inline cdouble cmul(const cdouble& a, const cdouble& b) {
+    return {a.real() * b.real() - a.imag() * b.imag(), a.real() * b.imag() + a.imag() * b.real()};
+}
+inline double re_mul(const cdouble& a, const cdouble& b) { return a.real() * b.real() - a.imag() * b.imag(); }
+
+// value of a node reference: 4*node + 2*conj + negative
+inline cdouble ref_value(const cdouble* val, std::int32_t ref) {
+    cdouble v = val[ref >> 2];
+    if (ref & 2) v = std::conj(v);
+    if (ref & 1) v = -v;
+    return v;
+}
+
+// pass the adjoint of a reference's value back to its node
+inline void ref_adjoint(cdouble* adj, std::int32_t ref, const cdouble& a) {
+    cdouble b = (ref & 2) ? std::conj(a) : a;
+    if (ref & 1) b = -b;
+    adj[ref >> 2] += b;
+}
+
+}  // namespace
+
+struct CtildeModel::Workspace {
+    std::vector<cdouble> val, adj;     // [nleaf + nodes]
+    std::vector<double> a1, w1;        // [nel * nbasis]
+    std::vector<double> rad, drad;     // [neighbours][nf]
+    std::vector<cdouble> y, dy;        // [neighbours][nlm], [neighbours][nlm][3]
+    std::vector<double> r, rhat;       // [neighbours], [neighbours][3]
+    std::vector<int> mu;               // [neighbours]
+    std::vector<std::int64_t> pair;    // [neighbours] -> pair index
+    std::vector<double> rho, drho;     // [ndensity]
+    std::vector<cdouble> gr, gd;       // [nlm] per-neighbour contractions over n
+    int nf = 0;
+
+    void reserve_neighbours(std::size_t k, int nfmax, int nlm) {
+        if (r.size() >= k) return;
+        rad.resize(k * nfmax);
+        drad.resize(k * nfmax);
+        y.resize(k * nlm);
+        dy.resize(k * nlm * 3);
+        r.resize(k);
+        rhat.resize(3 * k);
+        mu.resize(k);
+        pair.resize(k);
+    }
+};
+
+void CtildeModel::compute_atom(std::int64_t i, int mu_i, const std::int32_t* species, std::int64_t begin,
+                               std::int64_t end, const std::int64_t* neigh, const double* rij,
+                               const ComputeOptions& opt, Workspace& ws, double& energy, double* pair_grad) const {
+    const Species& sp = species_[mu_i];
+    const int nd = sp.ndensity, nlm = nlm_, nf = ws.nf;
+    const std::size_t nnode = std::size_t(nleaf_) + sp.left.size();
+    cdouble* val = ws.val.data();
+    std::fill(val, val + nleaf_, cdouble(0.0, 0.0));
+    std::fill(ws.a1.begin(), ws.a1.end(), 0.0);
+    double rho_core = 0.0;
+
+    // ---- neighbours: radial functions, harmonics, A and A1
+    ws.reserve_neighbours(std::size_t(end - begin), nf, nlm);
+    int k = 0;
+    for (std::int64_t p = begin; p < end; ++p) {
+        const std::int64_t j = neigh[p];
+        const int mu_j = species[j];
+        const double* d = rij + 3 * p;
+        const double r = std::sqrt(d[0] * d[0] + d[1] * d[1] + d[2] * d[2]);
+        const BondRadial& bond = bonds_[mu_i * nel_ + mu_j];
+        if (r >= bond.rcut()) continue;
+        if (!(r > 0.0))
+            throw InputError("ACE: atom " + std::to_string(i) + " has a neighbour at zero distance");
+        double* rad = &ws.rad[std::size_t(k) * nf];
+        double* drad = &ws.drad[std::size_t(k) * nf];
+        if (opt.splines) bond.spline(r, rad, drad);
+        else bond.analytic(r, rad, drad);
+        double* u = &ws.rhat[3 * k];
+        u[0] = d[0] / r;
+        u[1] = d[1] / r;
+        u[2] = d[2] / r;
+        cdouble* y = &ws.y[std::size_t(k) * nlm];
+        ylm_.compute(u, y, opt.forces ? &ws.dy[std::size_t(k) * nlm * 3] : nullptr);
+        ws.r[k] = r;
+        ws.mu[k] = mu_j;
+        ws.pair[k] = p;
+
+        double* a1 = &ws.a1[std::size_t(mu_j) * nbasis_];
+        for (int q = 0; q < nbasis_; ++q) a1[q] += rad[q] * kY00;
+        const int L1 = bond.lmax() + 1;
+        const double* R = rad + nbasis_;
+        cdouble* A = val + std::size_t(mu_j) * nradmax_ * nlm;
+        for (int n = 0; n < bond.nradial(); ++n) {
+            cdouble* An = A + std::size_t(n) * nlm;
+            for (int l = 0; l < L1; ++l) {
+                const double Rnl = R[n * L1 + l];
+                const int l0 = lm_index(l, 0);
+                for (int m = 0; m <= l; ++m) An[l0 + m] += Rnl * y[l0 + m];
+            }
+        }
+        rho_core += rad[nf - 1];
+        ++k;
+    }
+    const int nneigh = k;
+
+    // ---- forward sweep over the product DAG and the densities
+    const std::size_t ninternal = sp.left.size();
+    for (std::size_t q = 0; q < ninternal; ++q)
+        val[nleaf_ + q] = cmul(ref_value(val, sp.left[q]), ref_value(val, sp.right[q]));
+    double* rho = ws.rho.data();
+    std::fill(rho, rho + nd, 0.0);
+    for (std::size_t t = 0; t < sp.a1_index.size(); ++t) {
+        const double a = ws.a1[sp.a1_index[t]];
+        for (int p = 0; p < nd; ++p) rho[p] += sp.w1[t * nd + p] * a;
+    }
+    for (std::size_t t = 0; t < sp.root_node.size(); ++t) {
+        const double b = val[sp.root_node[t]].real();
+        for (int p = 0; p < nd; ++p) rho[p] += sp.root_coef[t * nd + p] * b;
+    }
+
+    // ---- embedding and the core-repulsion energy cutoff
+    const EmbeddingSpec& emb = emb_[mu_i];
+    double F = 0.0;
+    double* dF = ws.drho.data();
+    for (int p = 0; p < nd; ++p) {
+        double f, df;
+        embedding_value(emb.kind, rho[p], emb.fs_parameters[2 * p + 1], f, df);
+        F += emb.fs_parameters[2 * p] * f;
+        dF[p] = emb.fs_parameters[2 * p] * df;
+    }
+    double fcut = 1.0, dfcut = 0.0;
+    if (rho_core >= emb.rho_core_cutoff) {
+        fcut = 0.0;
+    } else if (rho_core > emb.rho_core_cutoff - emb.drho_core_cutoff) {
+        cutoff_poly(rho_core, emb.rho_core_cutoff, emb.drho_core_cutoff, fcut, dfcut);
+    }
+    energy = E0_[mu_i] + F * fcut + rho_core;
+    if (!opt.forces) return;
+    for (int p = 0; p < nd; ++p) dF[p] *= fcut;
+    const double dE_dcore = F * dfcut + 1.0;
+
+    // ---- reverse sweep
+    cdouble* adj = ws.adj.data();
+    std::fill(adj, adj + nnode, cdouble(0.0, 0.0));
+    for (std::size_t t = 0; t < sp.root_node.size(); ++t) {
+        double theta = 0.0;
+        for (int p = 0; p < nd; ++p) theta += dF[p] * sp.root_coef[t * nd + p];
+        adj[sp.root_node[t]] += theta;
+    }
+    for (std::size_t q = ninternal; q-- > 0;) {
+        const cdouble a = adj[nleaf_ + q];
+        if (a.real() == 0.0 && a.imag() == 0.0) continue;
+        const std::int32_t lr = sp.left[q], rr = sp.right[q];
+        ref_adjoint(adj, lr, cmul(a, ref_value(val, rr)));
+        ref_adjoint(adj, rr, cmul(a, ref_value(val, lr)));
+    }
+    double* w1 = ws.w1.data();
+    std::fill(ws.w1.begin(), ws.w1.end(), 0.0);
+    for (std::size_t t = 0; t < sp.a1_index.size(); ++t) {
+        double w = 0.0;
+        for (int p = 0; p < nd; ++p) w += dF[p] * sp.w1[t * nd + p];
+        w1[sp.a1_index[t]] += w;
+    }
+
+    // ---- dE_i/dr_ij per neighbour: Re(abar_A dA/dr) + rank-1 + core
+    cdouble* gr = ws.gr.data();
+    cdouble* gd = ws.gd.data();
+    for (int kk = 0; kk < nneigh; ++kk) {
+        const int mu_j = ws.mu[kk];
+        const BondRadial& bond = bonds_[mu_i * nel_ + mu_j];
+        const double* rad = &ws.rad[std::size_t(kk) * nf];
+        const double* drad = &ws.drad[std::size_t(kk) * nf];
+        const double* u = &ws.rhat[3 * kk];
+        const double inv_r = 1.0 / ws.r[kk];
+        double radial_part = dE_dcore * drad[nf - 1];
+        const double* w1j = w1 + std::size_t(mu_j) * nbasis_;
+        for (int q = 0; q < nbasis_; ++q) radial_part += w1j[q] * drad[q] * kY00;
+
+        const int L1 = bond.lmax() + 1;
+        const int nlm_b = lm_count(bond.lmax());
+        std::fill(gr, gr + nlm_b, cdouble(0.0, 0.0));
+        std::fill(gd, gd + nlm_b, cdouble(0.0, 0.0));
+        const cdouble* abar = adj + std::size_t(mu_j) * nradmax_ * nlm;
+        const double* R = rad + nbasis_;
+        const double* dR = drad + nbasis_;
+        for (int n = 0; n < bond.nradial(); ++n) {
+            const cdouble* an = abar + std::size_t(n) * nlm;
+            for (int l = 0; l < L1; ++l) {
+                const double Rnl = R[n * L1 + l], dRnl = dR[n * L1 + l];
+                const int l0 = lm_index(l, 0);
+                for (int m = 0; m <= l; ++m) {
+                    gr[l0 + m] += Rnl * an[l0 + m];
+                    gd[l0 + m] += dRnl * an[l0 + m];
+                }
+            }
+        }
+        const cdouble* y = &ws.y[std::size_t(kk) * nlm];
+        const cdouble* dy = &ws.dy[std::size_t(kk) * nlm * 3];
+        double g[3] = {0.0, 0.0, 0.0};
+        for (int lm = 0; lm < nlm_b; ++lm) {
+            radial_part += re_mul(gd[lm], y[lm]);
+            g[0] += re_mul(gr[lm], dy[3 * lm + 0]);
+            g[1] += re_mul(gr[lm], dy[3 * lm + 1]);
+            g[2] += re_mul(gr[lm], dy[3 * lm + 2]);
+        }
+        double* out = pair_grad + 3 * ws.pair[kk];
+        for (int c = 0; c < 3; ++c) out[c] = radial_part * u[c] + g[c] * inv_r;
+    }
+}
+
+void CtildeModel::compute(std::int64_t natoms, const std::int32_t* species, const std::int64_t* first,
+                          const std::int64_t* neigh, const double* rij, const ComputeOptions& opt,
+                          double* energies, double* forces, double* virial) const {
+    if (natoms < 0) throw InputError("ACE compute: negative number of atoms");
+    if (first[0] != 0) throw InputError("ACE compute: first[0] must be 0");
+    for (std::int64_t i = 0; i < natoms; ++i) {
+        if (species[i] < 0 || species[i] >= nel_)
+            throw InputError("ACE compute: atom " + std::to_string(i) + " has species index " +
+                             std::to_string(species[i]) + ", the potential has " + std::to_string(nel_) +
+                             " elements");
+        if (first[i + 1] < first[i]) throw InputError("ACE compute: first[] must be non-decreasing");
+    }
+    const std::int64_t npairs = first[natoms];
+    for (std::int64_t p = 0; p < npairs; ++p)
+        if (neigh[p] < 0 || neigh[p] >= natoms)
+            throw InputError("ACE compute: neighbour index " + std::to_string(neigh[p]) + " out of range");
+
+    std::vector<double> pair_grad(opt.forces ? std::size_t(3 * npairs) : 0, 0.0);
+    int nf_max = 0;
+    for (const auto& b : bonds_) nf_max = std::max(nf_max, b.nfunctions());
+    std::size_t max_nodes = 0;
+    int max_nd = 1;
+    for (const auto& s : species_) {
+        max_nodes = std::max(max_nodes, s.left.size());
+        max_nd = std::max(max_nd, s.ndensity);
+    }
+
+    int nthreads = 1;
+#ifdef FORCEFIT_HAVE_OPENMP
+    nthreads = opt.num_threads > 0 ? opt.num_threads : omp_get_max_threads();
+#endif
+    std::vector<std::string> errors(nthreads);
+#ifdef FORCEFIT_HAVE_OPENMP
+#pragma omp parallel num_threads(nthreads)
+#endif
+    {
+        int tid = 0;
+#ifdef FORCEFIT_HAVE_OPENMP
+        tid = omp_get_thread_num();
+#endif
+        Workspace ws;
+        ws.nf = nf_max;
+        ws.val.resize(nleaf_ + max_nodes);
+        ws.adj.resize(nleaf_ + max_nodes);
+        ws.a1.resize(std::size_t(nel_) * nbasis_);
+        ws.w1.resize(std::size_t(nel_) * nbasis_);
+        ws.rho.resize(max_nd);
+        ws.drho.resize(max_nd);
+        ws.gr.resize(nlm_);
+        ws.gd.resize(nlm_);
+#ifdef FORCEFIT_HAVE_OPENMP
+#pragma omp for schedule(dynamic, 8)
+#endif
+        for (std::int64_t i = 0; i < natoms; ++i) {
+            if (!errors[tid].empty()) continue;
+            try {
+                compute_atom(i, species[i], species, first[i], first[i + 1], neigh, rij, opt, ws, energies[i],
+                             pair_grad.data());
+            } catch (const std::exception& e) {
+                errors[tid] = e.what();
+            }
+        }
+    }
+    for (const auto& e : errors)
+        if (!e.empty()) throw InputError(e);
+    if (!opt.forces) return;
+
+    std::fill(forces, forces + 3 * natoms, 0.0);
+    std::fill(virial, virial + 9, 0.0);
+    for (std::int64_t i = 0; i < natoms; ++i)
+        for (std::int64_t p = first[i]; p < first[i + 1]; ++p) {
+            const double* g = &pair_grad[3 * p];  // dE/dr_ij, r_ij = r_j - r_i
+            const std::int64_t j = neigh[p];
+            const double* d = rij + 3 * p;
+            for (int c = 0; c < 3; ++c) {
+                forces[3 * i + c] += g[c];
+                forces[3 * j + c] -= g[c];
+            }
+            for (int a = 0; a < 3; ++a)
+                for (int b = 0; b < 3; ++b) virial[3 * a + b] -= d[a] * g[b];
+        }
+}
+
+}  // namespace forcefit::ace

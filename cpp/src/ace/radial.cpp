@@ -291,7 +291,8 @@ void BondRadial::core(double r, double& c, double& dc) const {
     }
     const double pre = std::fabs(spec_.prehc), lam = std::fabs(spec_.lambdahc);
     const double lr2 = lam * r * r;
-    if (lr2 < 50.0) {
+    // the cosine envelope would rise again beyond rcut; python-ace never evaluates there
+    if (lr2 < 50.0 && r < spec_.rcut) {
         const double y = std::exp(-lr2);
         c = pre * y / r;
         dc = -pre * y * (2.0 * lr2 + 1.0) / (r * r);

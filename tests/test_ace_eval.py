@@ -243,6 +243,22 @@ def test_inner_cutoff_distance_forces_fd():
         assert res.forces[i, 0] == pytest.approx(fd, rel=1e-6, abs=1e-7)
 
 
+def test_zbl_forces_fd():
+    pot = random_potential(seed=20, radbase="SBessel", prehc=1.0, inner="zbl")
+    for bond in pot.bonds.values():
+        bond.rcut_in, bond.dcut_in = 2.4, 0.5
+    ev = ACEEvaluator(pot, splines=False)
+    at = rattled_alloy(seed=12, a=3.2, amplitude=0.3)
+    res = ev.compute(at.get_chemical_symbols(), at.positions, at.cell.array, at.pbc)
+    h = 1e-5
+    for i in range(4):
+        plus, minus = at.copy(), at.copy()
+        plus.positions[i, 2] += h
+        minus.positions[i, 2] -= h
+        fd = -(_energy(ev, plus) - _energy(ev, minus)) / (2 * h)
+        assert res.forces[i, 2] == pytest.approx(fd, rel=1e-6, abs=1e-6)
+
+
 def test_shared_products_match_plain_products():
     pot = random_potential(seed=15, lmax=2, nradmax=2)
     at = rattled_alloy(seed=10)

@@ -78,6 +78,10 @@ void CtildeModel::compute_atom(std::int64_t i, int mu_i, const std::int32_t* spe
     std::fill(val, val + nleaf_, cdouble(0.0, 0.0));
     std::fill(ws.a1.begin(), ws.a1.end(), 0.0);
     double rho_core = 0.0;
+    // ZBL mode: the ACE energy hands over to the pair repulsion as the nearest neighbour enters the inner
+    // cutoff, measured by d = r - (rcut_in - dcut_in) (python-ace's "transition coordinate")
+    double dmin = cutoff_, dcut_in_min = 0.0;
+    int kmin = -1;
 
     // ---- neighbours: radial functions, harmonics, A and A1
     ws.reserve_neighbours(std::size_t(end - begin), nf, nlm);
@@ -119,6 +123,14 @@ void CtildeModel::compute_atom(std::int64_t i, int mu_i, const std::int32_t* spe
             }
         }
         rho_core += rad[nf - 1];
+        if (zbl_) {
+            const double dz = r - (bond.spec().rcut_in - bond.spec().dcut_in);
+            if (dz < dmin) {
+                dmin = dz;
+                kmin = k;
+                dcut_in_min = bond.spec().dcut_in;
+            }
+        }
         ++k;
     }
     const int nneigh = k;
@@ -148,16 +160,26 @@ void CtildeModel::compute_atom(std::int64_t i, int mu_i, const std::int32_t* spe
         F += emb.fs_parameters[2 * p] * f;
         dF[p] = emb.fs_parameters[2 * p] * df;
     }
-    double fcut = 1.0, dfcut = 0.0;
-    if (rho_core >= emb.rho_core_cutoff) {
-        fcut = 0.0;
-    } else if (rho_core > emb.rho_core_cutoff - emb.drho_core_cutoff) {
-        cutoff_poly(rho_core, emb.rho_core_cutoff, emb.drho_core_cutoff, fcut, dfcut);
+    double fcut = 1.0, dfcut = 0.0, dE_dcore, dE_drmin = 0.0;
+    if (zbl_) {
+        if (kmin >= 0) {
+            cutoff_poly(dcut_in_min - dmin, dcut_in_min, dcut_in_min, fcut, dfcut);
+            dfcut = -dfcut;  // d fcut / d r_min
+        }
+        energy = E0_[mu_i] + F * fcut + rho_core * (1.0 - fcut);
+        dE_dcore = 1.0 - fcut;
+        dE_drmin = (F - rho_core) * dfcut;
+    } else {
+        if (rho_core >= emb.rho_core_cutoff) {
+            fcut = 0.0;
+        } else if (rho_core > emb.rho_core_cutoff - emb.drho_core_cutoff) {
+            cutoff_poly(rho_core, emb.rho_core_cutoff, emb.drho_core_cutoff, fcut, dfcut);
+        }
+        energy = E0_[mu_i] + F * fcut + rho_core;
+        dE_dcore = F * dfcut + 1.0;
     }
-    energy = E0_[mu_i] + F * fcut + rho_core;
     if (!opt.forces) return;
     for (int p = 0; p < nd; ++p) dF[p] *= fcut;
-    const double dE_dcore = F * dfcut + 1.0;
 
     // ---- reverse sweep
     cdouble* adj = ws.adj.data();
@@ -192,7 +214,7 @@ void CtildeModel::compute_atom(std::int64_t i, int mu_i, const std::int32_t* spe
         const double* drad = &ws.drad[std::size_t(kk) * nf];
         const double* u = &ws.rhat[3 * kk];
         const double inv_r = 1.0 / ws.r[kk];
-        double radial_part = dE_dcore * drad[nf - 1];
+        double radial_part = dE_dcore * drad[nf - 1] + (kk == kmin ? dE_drmin : 0.0);
         const double* w1j = w1 + std::size_t(mu_j) * nbasis_;
         for (int q = 0; q < nbasis_; ++q) radial_part += w1j[q] * drad[q] * kY00;
 

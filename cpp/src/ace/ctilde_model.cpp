@@ -72,6 +72,7 @@ CtildeModel::CtildeModel(const CtildeSpec& spec, bool share_products)
         nradmax_ = std::max(nradmax_, b.nradmax);
         lmax_ = std::max(lmax_, b.lmax);
         cutoff_ = std::max(cutoff_, b.rcut);
+        zbl_ = zbl_ || b.inner == InnerCutoffKind::Zbl;
     }
     // rank-1 functions may index g_k up to the largest n they use, as in python-ace (global nradbase)
     for (const auto& fl : spec.functions)

@@ -263,7 +263,8 @@ void BondRadial::basis(double r, double* g, double* dg) const {
 void BondRadial::core(double r, double& c, double& dc) const {
     c = dc = 0.0;
     if (spec_.inner == InnerCutoffKind::Zbl) {
-        // ZBL, switched off smoothly between rcut - dcut and rcut and shifted to zero at rcut.
+        // ZBL shifted to zero value, slope and curvature at rcut over [rcut - dcut, rcut] and switched off
+        // there.  The hand-over between ZBL and ACE is per atom, by the nearest neighbour (ctilde_compute.cpp).
         const double out = spec_.rcut, in = spec_.rcut - spec_.dcut;
         if (r >= out) return;
         const double a = 0.46850 / (std::pow(spec_.z_i, 0.23) + std::pow(spec_.z_j, 0.23));

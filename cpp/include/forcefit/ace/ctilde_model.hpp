@@ -9,6 +9,8 @@
 //   E_i           = E0[mu_i] + F(rho) f_cut(rho_core) + rho_core,
 //   F(rho)        = sum_p FS[2p] f(rho_p; FS[2p+1]), f = FinnisSinclair or FinnisSinclairShiftedScaled,
 //   f_cut         = python-ace's polynomial switch-off above rho_core_cutoff - drho_core_cutoff.
+// With inner_cutoff_type "zbl" instead E_i = E0 + F f + core (1 - f), where f switches from 0 to 1 as the
+// nearest neighbour distance r_min crosses [rcut_in - dcut_in, rcut_in] and core is the ZBL pair energy.
 //
 // Products: every m-tuple product is a node of a DAG compiled once per central species.  A node is the
 // product of a shorter node and one A (prefix sharing on sorted factor lists), and a tuple and its negation
@@ -119,6 +121,7 @@ private:
     int nlm_ = 0;        // lm_count(lmax_)
     int nleaf_ = 0;      // nel * nradmax * nlm
     double cutoff_ = 0;
+    bool zbl_ = false;   // inner_cutoff_type zbl (python-ace applies one type to all bonds)
     std::vector<double> E0_;
     std::vector<EmbeddingSpec> emb_;
     std::vector<BondRadial> bonds_;

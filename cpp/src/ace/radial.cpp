@@ -119,7 +119,7 @@ BondRadial::BondRadial(const BondSpec& spec, int nbasis_eval, double delta_splin
     }
 }
 
-void BondRadial::spline(double r, double* values, double* derivs) const {
+void BondRadial::spline(double r, double* __restrict values, double* __restrict derivs) const {
     const double x = r * rscale_;
     const int nl = static_cast<int>(std::floor(x));
     const int nf = nfunctions();
@@ -131,11 +131,12 @@ void BondRadial::spline(double r, double* values, double* derivs) const {
         return;
     }
     const double w = x - double(nl), w2 = w * w, w3 = w2 * w;
-    const double* seg = &table_[std::size_t(nl) * nf * 4];
+    const double dw = rscale_, dw2 = 2.0 * w * rscale_, dw3 = 3.0 * w2 * rscale_;
+    const double* __restrict seg = &table_[std::size_t(nl) * nf * 4];
     for (int f = 0; f < nf; ++f) {
         const double* c = seg + 4 * f;
         values[f] = c[0] + c[1] * w + c[2] * w2 + c[3] * w3;
-        derivs[f] = (c[1] + 2.0 * c[2] * w + 3.0 * c[3] * w2) * rscale_;
+        derivs[f] = c[1] * dw + c[2] * dw2 + c[3] * dw3;
     }
 }
 

@@ -13,6 +13,8 @@ SphericalHarmonics::SphericalHarmonics(int lmax) : lmax_(lmax < 0 ? 0 : lmax) {
     const int n = lm_count(lmax_);
     a_.assign(n, 0.0);
     b_.assign(n, 0.0);
+    diag_.assign(lmax_ + 1, 0.0);
+    sub_.assign(lmax_ + 1, 0.0);
     // Q_lm = a_lm (z Q_{l-1,m} - b_lm Q_{l-2,m}) for l >= m + 2
     for (int l = 2; l <= lmax_; ++l)
         for (int m = 0; m <= l - 2; ++m) {
@@ -20,51 +22,53 @@ SphericalHarmonics::SphericalHarmonics(int lmax) : lmax_(lmax < 0 ? 0 : lmax) {
             a_[lm_index(l, m)] = std::sqrt((4.0 * l2 - 1.0) / (l2 - m2));
             b_[lm_index(l, m)] = std::sqrt((lm1 - m2) / (4.0 * lm1 - 1.0));
         }
+    for (int m = 1; m <= lmax_; ++m) diag_[m] = -std::sqrt((2.0 * m + 1.0) / (2.0 * m));
+    for (int m = 0; m <= lmax_; ++m) sub_[m] = std::sqrt(2.0 * m + 3.0);
 }
 
 void SphericalHarmonics::compute(const double u[3], cdouble* y, cdouble* dy) const {
     const double x = u[0], yy = u[1], z = u[2];
     const int L = lmax_;
-    // Q and dQ/dz in a small stack buffer (lmax is at most a few tens).
     double q[lm_count(kMaxL)], dq[lm_count(kMaxL)];
-    q[0] = 1.0;  // python-ace normalisation: sqrt(4 pi) x orthonormal
-    dq[0] = 0.0;
+    double qmm = 1.0;  // python-ace normalisation: sqrt(4 pi) x orthonormal, Y_00 = 1
     for (int m = 0; m <= L; ++m) {
         const int mm = lm_index(m, m);
-        if (m > 0) {
-            q[mm] = -std::sqrt((2.0 * m + 1.0) / (2.0 * m)) * q[lm_index(m - 1, m - 1)];
-            dq[mm] = 0.0;
-        }
+        if (m > 0) qmm *= diag_[m];
+        q[mm] = qmm;
+        dq[mm] = 0.0;
         if (m + 1 <= L) {
-            const int i1 = lm_index(m + 1, m);
-            const double s = std::sqrt(2.0 * m + 3.0);
-            q[i1] = s * z * q[mm];
-            dq[i1] = s * q[mm];
+            const int i1 = mm + m + 1;  // lm_index(m + 1, m)
+            q[i1] = sub_[m] * z * qmm;
+            dq[i1] = sub_[m] * qmm;
         }
         for (int l = m + 2; l <= L; ++l) {
-            const int i = lm_index(l, m), i1 = lm_index(l - 1, m), i2 = lm_index(l - 2, m);
+            const int i = lm_index(l, m), i1 = i - l, i2 = i1 - (l - 1);
             q[i] = a_[i] * (z * q[i1] - b_[i] * q[i2]);
             dq[i] = a_[i] * (q[i1] + z * dq[i1] - b_[i] * dq[i2]);
         }
     }
-    const cdouble phase(x, yy);
-    cdouble pm(1.0, 0.0), pm1(0.0, 0.0);  // (x+iy)^m and (x+iy)^(m-1)
+    // (x + i y)^m and m (x + i y)^(m-1), written out in real arithmetic
+    double pr = 1.0, pi = 0.0, p1r = 0.0, p1i = 0.0;
     for (int m = 0; m <= L; ++m) {
-        if (m == 1) pm1 = cdouble(1.0, 0.0);
-        else if (m > 1) pm1 *= phase;
-        if (m > 0) pm *= phase;
+        if (m > 0) {
+            p1r = m * pr;
+            p1i = m * pi;
+            const double t = pr * x - pi * yy;
+            pi = pr * yy + pi * x;
+            pr = t;
+        }
         for (int l = m; l <= L; ++l) {
             const int i = lm_index(l, m);
-            y[i] = q[i] * pm;
+            y[i] = cdouble(q[i] * pr, q[i] * pi);
             if (dy) {
-                // gradient of Q(z) (x+iy)^m in R^3, then projected onto the tangent plane
-                const cdouble gx = double(m) * q[i] * pm1;
-                const cdouble gy = cdouble(0.0, 1.0) * gx;
-                const cdouble gz = dq[i] * pm;
-                const cdouble ug = x * gx + yy * gy + z * gz;
-                dy[3 * i + 0] = gx - ug * x;
-                dy[3 * i + 1] = gy - ug * yy;
-                dy[3 * i + 2] = gz - ug * z;
+                // gradient of Q(z) (x+iy)^m in R^3, projected onto the tangent plane
+                const double gxr = q[i] * p1r, gxi = q[i] * p1i;   // d/dx
+                const double gyr = -gxi, gyi = gxr;                 // d/dy = i d/dx
+                const double gzr = dq[i] * pr, gzi = dq[i] * pi;   // d/dz
+                const double ur = x * gxr + yy * gyr + z * gzr, ui = x * gxi + yy * gyi + z * gzi;
+                dy[3 * i + 0] = cdouble(gxr - ur * x, gxi - ui * x);
+                dy[3 * i + 1] = cdouble(gyr - ur * yy, gyi - ui * yy);
+                dy[3 * i + 2] = cdouble(gzr - ur * z, gzi - ui * z);
             }
         }
     }

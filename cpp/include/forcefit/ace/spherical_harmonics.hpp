@@ -32,6 +32,7 @@ public:
 private:
     int lmax_;
     std::vector<double> a_, b_;  // recurrence coefficients per (l, m)
+    std::vector<double> diag_, sub_;  // Q_mm = diag_[m] Q_{m-1,m-1}; Q_{m+1,m} = sub_[m] z Q_mm
 };
 
 }  // namespace forcefit::ace

@@ -47,3 +47,48 @@ def test_yaml2yace_explicit_output_and_errors(shared_dir, tmp_path, capsys):
     assert "pace_yaml2yace: error:" in err and "bad.yaml" in err
     assert pace_yaml2yace.main([str(bad), str(bad), "-o", str(out)]) == 2
     assert pace_yaml2yace.output_name("a.yml") == "a.yace" and pace_yaml2yace.output_name("a.txt") == "a.txt.yace"
+
+
+def test_pace_info_output(shared_dir, capsys):
+    from forcefit.cli import pace_info
+
+    path = _reference(shared_dir, "Al-Ni_opt_all.yaml")
+    assert pace_info.main([str(path)]) == 0
+    out = capsys.readouterr().out
+    lines = out.splitlines()
+    assert lines[0] == "Available element(s): Al Ni"
+    assert "Total number of functions:  17" in lines
+    assert "Maximum cutoff:  8.75 Ang" in lines
+    assert "Al -Ni  ChebExpCos  8.710    0.000    0.000   550.000   10.000  density " in lines
+    # Al: 3 rank-1 (two Al-Al, one Al-Ni), 2 of rank 2, 3 and 4
+    i = lines.index("Al")
+    assert lines[i + 1] == "order  :\t1\t2\t3\t4\t"
+    assert lines[i + 2] == "nradmax:\t2\t2\t1\t1\t"
+    assert lines[i + 4] == "nfuncs :\t3\t2\t2\t2\tsum= 9"
+    # radial: Al-Al 1*3*2 + Al-Ni 2*2*1 + Ni-Ni 1*3*1 = 13; functions: 9 (Al, 1 density) + 8*2 (Ni) = 25
+    assert lines[-1] == "Number of parameters: 38 (radial coefficients 13, basis-function coefficients 25)"
+
+
+def test_pace_info_rank1_only_and_errors(shared_dir, tmp_path, capsys):
+    from forcefit.cli import pace_info
+
+    assert pace_info.main([str(_reference(shared_dir, "ZBL_rep.yaml"))]) == 0
+    out = capsys.readouterr().out
+    assert " H - H   SBessel    5.000    3.000    1.000    1.000    1.000     zbl   " in out.splitlines()
+    assert "nfuncs :\t5\tsum= 5" in out.splitlines()
+    assert pace_info.main([str(tmp_path / "missing.yaml")]) == 1
+    assert "missing.yaml" in capsys.readouterr().err
+
+
+def test_pace_info_matches_python_ace_layout(shared_dir):
+    pyace_info = shutil.which("pace_info")
+    if pyace_info is None or "forcefit" in open(pyace_info).read():
+        pytest.skip("python-ace's pace_info not installed")
+    import subprocess
+    import sys
+
+    path = _reference(shared_dir, "DFT10B-AgCu.yaml")
+    ref = subprocess.run([pyace_info, str(path)], capture_output=True, text=True, check=True).stdout
+    mine = subprocess.run([sys.executable, "-m", "forcefit.cli.pace_info", str(path)], capture_output=True,
+                          text=True, check=True).stdout
+    assert mine.splitlines()[:-1] == ref.splitlines()  # ours adds the number of parameters

@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 import importlib.util
+import itertools
 from pathlib import Path
 
 import numpy as np
@@ -138,3 +139,117 @@ FUNCS
 def test_resolve_indices_follow_sorted_elements():
     text = _POT.replace("FUNCS", "      - {type: Al Al, nr: [1], nl: [0], c: [1.0]}")
     assert resolve(parse_bbasis_yaml(text)).elements == ["Al"]
+
+
+def _random_atomic_base(rng, nspecies, nmax, lmax):
+    """Random A_{mu n l m} with the symmetry of real radial functions: A_{l,-m} = (-1)^m conj(A_{l,m})."""
+    A = {}
+    for mu in range(nspecies):
+        for n in range(1, nmax + 1):
+            for l in range(lmax + 1):
+                for m in range(0, l + 1):
+                    z = complex(rng.normal(), rng.normal()) if m else complex(rng.normal(), 0.0)
+                    A[mu, n, l, m] = z
+                    A[mu, n, l, -m] = (-1) ** m * z.conjugate()
+    return A
+
+
+def _stress_potential(rng):
+    """Two species, ranks 1-4, unsorted and repeated (species, n, l) labels, several lint per ls."""
+    from forcefit.ace.coupling import couplings_are_valid
+    funcs = ["      - {type: Al Al, nr: [1], nl: [0], c: [0.3, -0.2]}"]
+    mixed = []
+    for ns in ((2, 1), (1, 1)):
+        for l in range(3):
+            mixed.append(f"      - {{type: Al Al Ni, nr: {list(ns)}, nl: [{l}, {l}], c: [{rng.normal()}, {rng.normal()}]}}")
+    mixed.append(f"      - {{type: Al Ni Al Ni, nr: [1, 1, 2], nl: [1, 1, 2], lint: [2], c: [{rng.normal()}, 0.5]}}")
+    for ns in ((2, 1, 1), (1, 1, 1), (1, 2, 1)):
+        for ls in itertools.product(range(3), repeat=3):
+            if sum(ls) % 2 == 0 and couplings_are_valid(ls, (ls[2],)):
+                funcs.append(f"      - {{type: Al Al Al Al, nr: {list(ns)}, nl: {list(ls)}, lint: [{ls[2]}], "
+                             f"c: [{rng.normal()}, {rng.normal()}]}}")
+    for ls in itertools.product(range(3), repeat=4):
+        for L in range(5):
+            if sum(ls) % 2 == 0 and couplings_are_valid(ls, (L, L)):
+                funcs.append(f"      - {{type: Al Al Al Al Al, nr: [1, 1, 2, 1], nl: {list(ls)}, lint: [{L}, {L}], "
+                             f"c: [{rng.normal()}, {rng.normal()}]}}")
+    return _TWO_SPECIES.replace("FUNCS", "\n".join(funcs)).replace("MIXED", "\n".join(mixed))
+
+
+def test_ctilde_densities_equal_b_basis_densities():
+    """Oracle-free: sum_B c_B B(A) == Re sum_Ctilde ctilde prod A for random A's (compression, merging,
+    half basis and lint summation all included)."""
+    rng = np.random.default_rng(11)
+    pot = parse_bbasis_yaml(_stress_potential(rng))
+    res = resolve(pot)
+    index = {e: i for i, e in enumerate(res.elements)}
+    ctilde = bbasis_to_ctilde(pot)
+    for trial in range(2):
+        A = _random_atomic_base(rng, 2, 2, 2)
+        rho_b = np.zeros(2)
+        for f in res.functions[index["Al"]]:
+            ms, cg = generalized_cg(f.ls, f.lint, half_basis=False)
+            mus = [index[e] for e in f.neighbours]
+            total = 0j
+            for row, c in zip(ms.tolist(), cg):
+                prod = 1 + 0j
+                for mu, n, l, m in zip(mus, f.ns, f.ls, row):
+                    prod *= A[mu, n, l, m]
+                total += c * prod
+            assert abs(total.imag) < 1e-9 * max(1.0, abs(total))
+            rho_b += np.array(f.coeffs) * total.real
+        rho_c = np.zeros(2)
+        for f in ctilde.functions[index["Al"]]:
+            for row, ct in zip(f.ms_combs.tolist(), f.ctildes):
+                prod = 1 + 0j
+                for mu, n, l, m in zip(f.mus, f.ns, f.ls, row):
+                    prod *= A[mu, n, l, m]
+                rho_c += ct * prod.real
+        np.testing.assert_allclose(rho_c, rho_b, rtol=1e-11, atol=1e-11)
+
+
+_TWO_SPECIES = """\
+global: {DeltaSplineBins: 0.001}
+species:
+  - speciesblock: Al
+    ndensityi: 2
+    npoti: FinnisSinclairShiftedScaled
+    parameters: [1, 1, 1, 0.5]
+    nradmaxi: 2
+    lmaxi: 2
+    rcutij: 5.0
+    dcutij: 0.01
+    nradbaseij: 2
+    radbase: ChebExpCos
+    radparameters: [3]
+    radcoefficients: [[[1, 0], [1, 0], [1, 0]], [[0, 1], [0, 1], [0, 1]]]
+    nbody:
+FUNCS
+  - speciesblock: Ni
+    ndensityi: 1
+    npoti: FinnisSinclair
+    parameters: [1, 1]
+    nradmaxi: 2
+    lmaxi: 2
+    rcutij: 5.0
+    dcutij: 0.01
+    nradbaseij: 2
+    radbase: ChebExpCos
+    radparameters: [3]
+    radcoefficients: [[[1, 0], [1, 0], [1, 0]], [[0, 1], [0, 1], [0, 1]]]
+    nbody:
+      - {type: Ni Ni, nr: [1], nl: [0], c: [1.0]}
+  - speciesblock: Al Ni
+    nradmaxi: 2
+    lmaxi: 2
+    rcutij: 5.0
+    dcutij: 0.01
+    nradbaseij: 2
+    radbase: ChebExpCos
+    radparameters: [3]
+    radcoefficients: [[[1, 0], [1, 0], [1, 0]], [[0, 1], [0, 1], [0, 1]]]
+    nbody:
+MIXED
+  - speciesblock: Ni Al
+    nbody: []
+"""

@@ -208,13 +208,7 @@ def test_ctilde_densities_equal_b_basis_densities():
         np.testing.assert_allclose(rho_c, rho_b, rtol=1e-11, atol=1e-11)
 
 
-_TWO_SPECIES = """\
-global: {DeltaSplineBins: 0.001}
-species:
-  - speciesblock: Al
-    ndensityi: 2
-    npoti: FinnisSinclairShiftedScaled
-    parameters: [1, 1, 1, 0.5]
+_RADIAL = """\
     nradmaxi: 2
     lmaxi: 2
     rcutij: 5.0
@@ -223,33 +217,12 @@ species:
     radbase: ChebExpCos
     radparameters: [3]
     radcoefficients: [[[1, 0], [1, 0], [1, 0]], [[0, 1], [0, 1], [0, 1]]]
-    nbody:
-FUNCS
-  - speciesblock: Ni
-    ndensityi: 1
-    npoti: FinnisSinclair
-    parameters: [1, 1]
-    nradmaxi: 2
-    lmaxi: 2
-    rcutij: 5.0
-    dcutij: 0.01
-    nradbaseij: 2
-    radbase: ChebExpCos
-    radparameters: [3]
-    radcoefficients: [[[1, 0], [1, 0], [1, 0]], [[0, 1], [0, 1], [0, 1]]]
-    nbody:
-      - {type: Ni Ni, nr: [1], nl: [0], c: [1.0]}
-  - speciesblock: Al Ni
-    nradmaxi: 2
-    lmaxi: 2
-    rcutij: 5.0
-    dcutij: 0.01
-    nradbaseij: 2
-    radbase: ChebExpCos
-    radparameters: [3]
-    radcoefficients: [[[1, 0], [1, 0], [1, 0]], [[0, 1], [0, 1], [0, 1]]]
-    nbody:
-MIXED
-  - speciesblock: Ni Al
-    nbody: []
 """
+
+_TWO_SPECIES = ("global: {DeltaSplineBins: 0.001}\nspecies:\n"
+                "  - speciesblock: Al\n    ndensityi: 2\n    npoti: FinnisSinclairShiftedScaled\n"
+                "    parameters: [1, 1, 1, 0.5]\n" + _RADIAL + "    nbody:\nFUNCS\n"
+                "  - speciesblock: Ni\n    ndensityi: 1\n    npoti: FinnisSinclair\n    parameters: [1, 1]\n"
+                + _RADIAL + "    nbody:\n      - {type: Ni Ni, nr: [1], nl: [0], c: [1.0]}\n"
+                "  - speciesblock: Al Ni\n" + _RADIAL + "    nbody:\nMIXED\n"
+                "  - speciesblock: Ni Al\n    nbody: []\n")

@@ -3,7 +3,6 @@
 from __future__ import annotations
 
 import copy
-import importlib.util
 import os
 import subprocess
 import sys
@@ -19,7 +18,11 @@ from forcefit.ace.yaml_io import (format_bbasis_yaml, format_float, parse_bbasis
                                   read_bbasis_yaml, write_bbasis_yaml)
 from forcefit.errors import FileFormatError, ForcefitError
 
-HAVE_PYACE = importlib.util.find_spec("pyace") is not None
+try:  # python-ace serves only as an optional oracle
+    import pyace  # noqa: F401
+    HAVE_PYACE = True
+except ImportError:
+    HAVE_PYACE = False
 
 SMALL = """\
 metadata:

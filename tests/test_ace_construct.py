@@ -3,7 +3,6 @@
 from __future__ import annotations
 
 import copy
-import importlib.util
 import itertools
 
 import numpy as np
@@ -17,7 +16,11 @@ from forcefit.ace.coupling import couplings_are_valid, generalized_cg
 from forcefit.ace.yaml_io import format_bbasis_yaml, parse_bbasis_yaml
 from forcefit.errors import InputError
 
-HAVE_PYACE = importlib.util.find_spec("pyace") is not None
+try:  # python-ace serves only as an optional oracle
+    import pyace  # noqa: F401
+    HAVE_PYACE = True
+except ImportError:
+    HAVE_PYACE = False
 
 CU = {
     "deltaSplineBins": 0.001,

@@ -2,7 +2,6 @@
 
 from __future__ import annotations
 
-import importlib.util
 import itertools
 from pathlib import Path
 
@@ -16,7 +15,11 @@ from forcefit.ace.yace_io import read_yace
 from forcefit.ace.yaml_io import parse_bbasis_yaml, read_bbasis_yaml
 from forcefit.errors import InputError
 
-HAVE_PYACE = importlib.util.find_spec("pyace") is not None
+try:  # python-ace serves only as an optional oracle
+    import pyace  # noqa: F401
+    HAVE_PYACE = True
+except ImportError:
+    HAVE_PYACE = False
 
 
 def _potentials(shared_dir) -> Path:

@@ -16,14 +16,20 @@ python-ace's conversion (``ACEBBasisSet`` -> ``ACECTildeBasisSet``), reproduced 
    added and sums below 1e-15 dropped.  python-ace keeps the compressed form only when it is
    shorter than the original list; otherwise the function stays as generated.  The original list
    counts combinations whose coefficient python-ace's floating-point CG makes tiny but non-zero;
-   an "accidental" zero of a Clebsch-Gordan coefficient (allowed by all selection rules) is
-   therefore counted as a combination that compression removes (see ``accidental_zeros``);
+   an "accidental" zero of a Clebsch-Gordan coefficient (allowed by all selection rules) that
+   python-ace's arithmetic turns into ~1e-17 is therefore counted as a combination that
+   compression removes (see ``accidental_zeros`` and :func:`.coupling.float_clebsch_gordan`).
+   Whether a function is compressed changes how it is listed, never what it evaluates to;
 4. B functions with the same (mu0, mus, ns, ls), i.e. differing only in ``lint``, become one
    Ctilde function: c_p * C_ms are summed per m-combination, kept in lexicographic order of ms;
 5. Ctilde functions of each central species are sorted by (rank, mus, ns, ls).
 
 Radial coefficients, cutoffs, core repulsion and embeddings are copied; ``E0`` is 0 for every
 element (B-basis files carry none).  Units: eV and Å throughout.
+
+Agreement with python-ace 0.4.0rc1 (``pace_yaml2yace``): identical functions, ms_combs and
+ctildes (to 1e-15 relative) for all reference potentials and for constructed bases up to 1804
+functions (l <= 8 at rank 2, 6 at rank 3, 4 at rank 4); a 1804-function basis converts in ~3 s.
 """
 
 from __future__ import annotations

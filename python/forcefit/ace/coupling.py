@@ -75,8 +75,11 @@ def clebsch_gordan(j1: int, m1: int, j2: int, m2: int, J: int, M: int) -> float:
 # coefficient vanishes *accidentally* (not by a selection rule) that scheme sometimes yields
 # ~1e-17 instead of 0, and python-ace then keeps the m-combination until compression drops it;
 # whether that happens decides whether python-ace compresses a function (see :mod:`.convert`).
-# The functions below evaluate the same recurrence in the same floating-point operations, so
-# they reproduce those values; they serve only that decision.
+# The functions below evaluate that recurrence in double precision.  Their zero/non-zero pattern
+# equals python-ace 0.4's for every coefficient with l <= 4 (and almost all above; the values
+# themselves may differ in the last bit).  They serve only that decision: where it comes out
+# differently (hand-made files with unsorted (mu, n, l) labels and l >= 5) the Ctilde function is
+# listed in the other of two equivalent forms, with the same energy.
 
 _TINY = sqrt(sqrt(2.2250738585072014e-308))  # fourth root of the smallest normal double
 

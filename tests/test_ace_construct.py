@@ -143,6 +143,11 @@ def test_bad_configs():
     bad["functions"]["UNARY"]["coefs_init"] = "ones"
     with pytest.raises(InputError, match="coefs_init"):
         construct_bbasis(bad)
+    for section, value in (("functions", [1, 2]), ("bonds", {"ALL": 7})):
+        bad = copy.deepcopy(CU)
+        bad[section] = value
+        with pytest.raises(InputError, match=section):
+            construct_bbasis(bad)
     bad = copy.deepcopy(CU)
     bad["bonds"]["ALL"]["lmax"] = 1
     with pytest.raises(InputError, match="lmax"):

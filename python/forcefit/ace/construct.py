@@ -338,6 +338,20 @@ def _fit_radial_sizes(pot: BBasisPotential) -> None:
         bond.radcoefficients = crad
 
 
+def _check_mapping_of_mappings(section, name: str) -> None:
+    if section is None:
+        return
+    if not isinstance(section, dict):
+        raise InputError(f"expected a mapping, got {section!r}", record=f"potential: {name}")
+    for key, value in section.items():
+        if key == "number_of_functions_per_element":
+            if not isinstance(value, int) or value < 1:
+                raise InputError(f"must be a positive integer, got {value!r}", record=f"potential: {name}: {key}")
+            continue
+        if not isinstance(value, dict):
+            raise InputError(f"expected a mapping, got {value!r}", record=f"potential: {name}: {key}")
+
+
 def construct_bbasis(potential: dict, rng: Optional[np.random.Generator] = None) -> BBasisPotential:
     """B-basis potential for a pacemaker ``potential:`` section (see module docstring).
 
@@ -346,9 +360,15 @@ def construct_bbasis(potential: dict, rng: Optional[np.random.Generator] = None)
     ``coefs_init: random`` coefficients.  Raises :class:`forcefit.errors.InputError`.
     """
     rng = rng if rng is not None else np.random.default_rng()
+    if not isinstance(potential, dict):
+        raise InputError(f"expected a mapping, got {type(potential).__name__}", record="potential")
     for section in ("elements", "embeddings", "bonds", "functions"):
         if section not in potential:
             raise InputError(f"missing '{section}'", record="potential")
+        if section != "elements":
+            _check_mapping_of_mappings(potential[section], section)
+    if not isinstance(potential["elements"], (list, tuple)):
+        raise InputError(f"'elements' must be a list, got {potential['elements']!r}", record="potential")
     elements = sorted(str(e) for e in potential["elements"])
     if not elements or len(set(elements)) != len(elements):
         raise InputError(f"'elements' must list distinct element symbols, got {potential['elements']!r}",

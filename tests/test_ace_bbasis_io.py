@@ -280,3 +280,35 @@ def test_reader_on_binary_and_directory(tmp_path):
         read_bbasis_yaml(bad)
     with pytest.raises(FileFormatError):
         read_bbasis_yaml(tmp_path)
+
+
+def _one_bond_block(name: str, nbody: str, embedding: bool) -> str:
+    emb = "    ndensityi: 1\n    npoti: FinnisSinclair\n    parameters: [1, 1]\n" if embedding else ""
+    radial = ("    nradmaxi: 1\n    lmaxi: 0\n    rcutij: 5.0\n    dcutij: 0.01\n    nradbaseij: 1\n"
+              "    radbase: ChebExpCos\n    radparameters: [3]\n    radcoefficients: [[[1]]]\n")
+    return f"  - speciesblock: {name}\n{emb}{radial}    nbody:{nbody}\n"
+
+
+EMPTY_AND_SKIPPED = ("global: {DeltaSplineBins: 0.001}\nspecies:\n"
+                     + _one_bond_block("Al", "\n      - {type: Al Al, nr: [1], nl: [0], c: [1.0]}", True)
+                     + _one_bond_block("Ni", "\n      - {type: Ni Ni, nr: [1], nl: [0], c: [1.0], skip: true}", True)
+                     + _one_bond_block("Al Ni", " []", False)
+                     + "  - speciesblock: Ni Al\n    nbody:\n")
+
+
+def test_empty_nbody_skip_and_partner_block(tmp_path):
+    pot = parse_bbasis_yaml(EMPTY_AND_SKIPPED)
+    assert pot.block("Al Ni").functions == [] and pot.block("Ni Al").functions == []
+    assert pot.block("Ni Al").bond is None and pot.block("Ni").functions[0].skip
+    res = resolve(pot)
+    assert res.functions[1] == []  # the skipped Ni function is not evaluated
+    text = format_bbasis_yaml(normalized(pot))
+    assert "    nbody:\n      []\n" in text and "skip: true" in text
+    assert parse_bbasis_yaml(text) == normalized(pot)
+    if HAVE_PYACE:
+        from pyace import BBasisConfiguration
+
+        src, out = tmp_path / "in.yaml", tmp_path / "out.yaml"
+        src.write_text(EMPTY_AND_SKIPPED)
+        BBasisConfiguration(str(src)).save(str(out))
+        assert text == out.read_text()

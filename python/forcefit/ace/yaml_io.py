@@ -498,7 +498,7 @@ def _format_block(block: SpeciesBlock) -> List[str]:
                 text += ", skip: true"
             out.append(f"      - {text}}}")
     else:
-        out.append("    nbody: []")
+        out += ["    nbody:", "      []"]  # yaml-cpp's layout of an empty sequence
     return out
 
 

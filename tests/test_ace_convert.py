@@ -54,7 +54,7 @@ def assert_same_ctilde(mine, ref, rtol=1e-13):
 
 def test_matches_reference_yace(shared_dir):
     folder = _potentials(shared_dir)
-    mine = bbasis_to_ctilde(read_bbasis_yaml(folder / "Al-Ni_opt_all.yaml"))
+    mine = read_bbasis_yaml(folder / "Al-Ni_opt_all.yaml").to_ctilde()
     assert_same_ctilde(mine, read_yace(folder / "Al-Ni_opt_all.yace"))
     assert sum(len(f) for f in mine.functions.values()) == 17
 

@@ -30,7 +30,11 @@ Conventions (python-ace's)
 * ``ns`` are 1-based; ``ls`` >= 0; rank-1 functions have ``ls == [0]`` and index the radial
   *base* functions (``n <= nradbaseij``), higher ranks the radial functions (``n <= nradmaxi``).
 * ``lint`` (intermediate couplings, python-ace's ``LS``) has ``rank - 2`` entries for rank > 2
-  and none otherwise; see :mod:`.coupling` for the coupling tree.
+  and none otherwise; see :mod:`.coupling` for the coupling tree.  The tree closes to L = 0 only
+  if ``lint[-1] == nl[-1]`` (odd rank) or ``lint[-1] == lint[-2]`` (even rank).  (python-ace's
+  own check asks for the even-rank rule from rank 6 on, which for rank 7 contradicts its tree;
+  the tree's rule is used here.)  Files must give ``lint`` in full, as python-ace's reader
+  requires; the shorthand of its Python API (rank 4 with one value) is not accepted.
 * ``radcoefficients`` has shape ``[nradmax, lmax + 1, nradbase]``.
 * Defaults when absent: ``rho_core_cut`` 100000, ``drho_core_cut`` 250, ``core-repulsion``
   [0, 0], ``r_in`` 0, ``delta_in`` 0, ``inner_cutoff_type`` "density".
@@ -235,6 +239,12 @@ class BBasisPotential:
 
     def number_of_functions(self, include_skipped: bool = False) -> int:
         return sum(1 for f in self.all_functions() if include_skipped or not f.skip)
+
+    def to_ctilde(self):
+        """The equivalent Ctilde potential (:func:`forcefit.ace.convert.bbasis_to_ctilde`)."""
+        from .convert import bbasis_to_ctilde  # convert imports this module
+
+        return bbasis_to_ctilde(self)
 
 
 @dataclass

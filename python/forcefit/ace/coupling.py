@@ -28,7 +28,10 @@ combination -m contributes the complex conjugate, so ``2 Re(...)`` over the kept
 the full sum.  All of this is a convention of python-ace; :mod:`.convert` relies on it.
 
 Clebsch-Gordan coefficients are computed from Racah's formula in exact integer arithmetic and
-rounded once, so they agree with python-ace's (Wigner-3j based) values to about 1e-16.
+rounded once, so they agree with python-ace's (Wigner-3j based) values to about 1e-16
+(python-ace 0.4.0rc1 wheels are compiled with -Ofast, so theirs are off by an ulp now and then).
+Conventions: complex spherical harmonics with the Condon-Shortley phase, Y_{l,-m} =
+(-1)^m conj(Y_{lm}); <j1 m1 j2 m2 | J M> = (-1)^(j2-j1-M) sqrt(2J+1) (j1 j2 J; m1 m2 -M).
 """
 
 from __future__ import annotations

@@ -20,26 +20,8 @@ namespace {
 
 constexpr double kY00 = 1.0;  // Y_00 in python-ace's normalisation (see spherical_harmonics.hpp)
 
-// Complex products written out: std::complex's operator* guards against inf/nan and is not inlined.
-inline cdouble cmul(const cdouble& a, const cdouble& b) {
-    return {a.real() * b.real() - a.imag() * b.imag(), a.real() * b.imag() + a.imag() * b.real()};
-}
 inline double re_mul(const cdouble& a, const cdouble& b) { return a.real() * b.real() - a.imag() * b.imag(); }
 
-// value of a node reference: 4*node + 2*conj + negative
-inline cdouble ref_value(const cdouble* val, std::int32_t ref) {
-    cdouble v = val[ref >> 2];
-    if (ref & 2) v = std::conj(v);
-    if (ref & 1) v = -v;
-    return v;
-}
-
-// pass the adjoint of a reference's value back to its node
-inline void ref_adjoint(cdouble* adj, std::int32_t ref, const cdouble& a) {
-    cdouble b = (ref & 2) ? std::conj(a) : a;
-    if (ref & 1) b = -b;
-    adj[ref >> 2] += b;
-}
 
 }  // namespace
 
@@ -52,6 +34,7 @@ struct CtildeModel::Workspace {
     std::vector<int> mu;               // [neighbours]
     std::vector<std::int64_t> pair;    // [neighbours] -> pair index
     std::vector<double> rho, drho;     // [ndensity]
+    std::vector<cdouble> sums;         // [ndensity]
     std::vector<cdouble> gr, gd;       // [nlm] per-neighbour contractions over n
     int nf = 0;
 
@@ -72,8 +55,8 @@ void CtildeModel::compute_atom(std::int64_t i, int mu_i, const std::int32_t* spe
                                std::int64_t end, const std::int64_t* neigh, const double* rij,
                                const ComputeOptions& opt, Workspace& ws, double& energy, double* pair_grad) const {
     const Species& sp = species_[mu_i];
-    const int nd = sp.ndensity, nlm = nlm_, nf = ws.nf;
-    const std::size_t nnode = std::size_t(nleaf_) + sp.left.size();
+    const int nd = sp.ndensity, nlm = lm_count(lmax_), nf = ws.nf;  // nlm: harmonics with m >= 0
+    const std::size_t nnode = std::size_t(nleaf_) + sp.nodes.size();
     cdouble* val = ws.val.data();
     std::fill(val, val + nleaf_, cdouble(0.0, 0.0));
     std::fill(ws.a1.begin(), ws.a1.end(), 0.0);
@@ -113,13 +96,14 @@ void CtildeModel::compute_atom(std::int64_t i, int mu_i, const std::int32_t* spe
         for (int q = 0; q < nbasis_; ++q) a1[q] += rad[q] * kY00;
         const int L1 = bond.lmax() + 1;
         const double* R = rad + nbasis_;
-        cdouble* A = val + std::size_t(mu_j) * nradmax_ * nlm;
+        cdouble* A = val + std::size_t(mu_j) * nradmax_ * nlm_;
         for (int n = 0; n < bond.nradial(); ++n) {
-            cdouble* An = A + std::size_t(n) * nlm;
+            cdouble* An = A + std::size_t(n) * nlm_;
             for (int l = 0; l < L1; ++l) {
                 const double Rnl = R[n * L1 + l];
-                const int l0 = lm_index(l, 0);
-                for (int m = 0; m <= l; ++m) An[l0 + m] += Rnl * y[l0 + m];
+                cdouble* Anl = An + l * l + l;
+                const cdouble* yl = y + lm_index(l, 0);
+                for (int m = 0; m <= l; ++m) Anl[m] += Rnl * yl[m];
             }
         }
         rho_core += rad[nf - 1];
@@ -135,19 +119,46 @@ void CtildeModel::compute_atom(std::int64_t i, int mu_i, const std::int32_t* spe
     }
     const int nneigh = k;
 
+    // negative-m leaves: A_{l,-m} = (-1)^m conj(A_lm)
+    for (int blk = 0; blk < nel_ * nradmax_; ++blk) {
+        cdouble* An = val + std::size_t(blk) * nlm_;
+        for (int l = 1; l <= lmax_; ++l)
+            for (int m = 1; m <= l; ++m) {
+                const cdouble a = An[l * l + l + m];
+                An[l * l + l - m] = (m & 1) ? cdouble(-a.real(), a.imag()) : std::conj(a);
+            }
+    }
+
     // ---- forward sweep over the product DAG and the densities
-    const std::size_t ninternal = sp.left.size();
-    for (std::size_t q = 0; q < ninternal; ++q)
-        val[nleaf_ + q] = cmul(ref_value(val, sp.left[q]), ref_value(val, sp.right[q]));
+    const std::size_t ninternal = sp.nodes.size();
+    const auto* nodes = sp.nodes.data();
+    double* v = reinterpret_cast<double*>(val);  // complex<double> is layout-compatible with double[2]
+    double* vq = v + 2 * std::size_t(nleaf_);
+    for (std::size_t q = 0; q < ninternal; ++q) {
+        const double* a = v + 2 * std::size_t(nodes[q].left);
+        const double* b = v + 2 * std::size_t(nodes[q].right);
+        vq[2 * q] = a[0] * b[0] - a[1] * b[1];
+        vq[2 * q + 1] = a[0] * b[1] + a[1] * b[0];
+    }
     double* rho = ws.rho.data();
     std::fill(rho, rho + nd, 0.0);
     for (std::size_t t = 0; t < sp.a1_index.size(); ++t) {
         const double a = ws.a1[sp.a1_index[t]];
         for (int p = 0; p < nd; ++p) rho[p] += sp.w1[t * nd + p] * a;
     }
-    for (std::size_t t = 0; t < sp.root_node.size(); ++t) {
-        const double b = val[sp.root_node[t]].real();
-        for (int p = 0; p < nd; ++p) rho[p] += sp.root_coef[t * nd + p] * b;
+    const std::size_t ngroups = sp.group_prefix.size();
+    const std::int32_t* gfirst = sp.group_first.data();
+    const std::int32_t* tleaf = sp.term_leaf.data();
+    const double* tcoef = sp.term_coef.data();
+    cdouble* S = ws.sums.data();
+    for (std::size_t gi = 0; gi < ngroups; ++gi) {
+        for (int p = 0; p < nd; ++p) S[p] = 0.0;
+        for (std::int32_t t = gfirst[gi]; t < gfirst[gi + 1]; ++t) {
+            const cdouble a = val[tleaf[t]];
+            for (int p = 0; p < nd; ++p) S[p] += tcoef[std::size_t(t) * nd + p] * a;
+        }
+        const cdouble P = val[sp.group_prefix[gi]];
+        for (int p = 0; p < nd; ++p) rho[p] += P.real() * S[p].real() - P.imag() * S[p].imag();
     }
 
     // ---- embedding and the core-repulsion energy cutoff
@@ -184,17 +195,39 @@ void CtildeModel::compute_atom(std::int64_t i, int mu_i, const std::int32_t* spe
     // ---- reverse sweep
     cdouble* adj = ws.adj.data();
     std::fill(adj, adj + nnode, cdouble(0.0, 0.0));
-    for (std::size_t t = 0; t < sp.root_node.size(); ++t) {
-        double theta = 0.0;
-        for (int p = 0; p < nd; ++p) theta += dF[p] * sp.root_coef[t * nd + p];
-        adj[sp.root_node[t]] += theta;
+    for (std::size_t gi = 0; gi < ngroups; ++gi) {
+        // rho_p = Re(P S_p): abar(P) += sum_t theta_t A_t, abar(A_t) += theta_t P, theta_t = sum_p dF_p c_tp
+        const std::int32_t pid = sp.group_prefix[gi];
+        const cdouble P = val[pid];
+        cdouble accP(0.0, 0.0);
+        for (std::int32_t t = gfirst[gi]; t < gfirst[gi + 1]; ++t) {
+            double theta = 0.0;
+            for (int p = 0; p < nd; ++p) theta += dF[p] * tcoef[std::size_t(t) * nd + p];
+            accP += theta * val[tleaf[t]];
+            adj[tleaf[t]] += theta * P;
+        }
+        adj[pid] += accP;
     }
+    double* g = reinterpret_cast<double*>(adj);
+    const double* gq = g + 2 * std::size_t(nleaf_);
     for (std::size_t q = ninternal; q-- > 0;) {
-        const cdouble a = adj[nleaf_ + q];
-        if (a.real() == 0.0 && a.imag() == 0.0) continue;
-        const std::int32_t lr = sp.left[q], rr = sp.right[q];
-        ref_adjoint(adj, lr, cmul(a, ref_value(val, rr)));
-        ref_adjoint(adj, rr, cmul(a, ref_value(val, lr)));
+        // z = x y: abar(x) += abar(z) y, abar(y) += abar(z) x
+        const double zr = gq[2 * q], zi = gq[2 * q + 1];
+        const std::size_t il = 2 * std::size_t(nodes[q].left), ir = 2 * std::size_t(nodes[q].right);
+        const double ar = v[il], ai = v[il + 1], br = v[ir], bi = v[ir + 1];
+        g[il] += zr * br - zi * bi;
+        g[il + 1] += zr * bi + zi * br;
+        g[ir] += zr * ar - zi * ai;
+        g[ir + 1] += zr * ai + zi * ar;
+    }
+    // fold the negative-m leaves back: abar(A_lm) += (-1)^m conj(abar(A_{l,-m}))
+    for (int blk = 0; blk < nel_ * nradmax_; ++blk) {
+        cdouble* Gn = adj + std::size_t(blk) * nlm_;
+        for (int l = 1; l <= lmax_; ++l)
+            for (int m = 1; m <= l; ++m) {
+                const cdouble a = Gn[l * l + l - m];
+                Gn[l * l + l + m] += (m & 1) ? cdouble(-a.real(), a.imag()) : std::conj(a);
+            }
     }
     double* w1 = ws.w1.data();
     std::fill(ws.w1.begin(), ws.w1.end(), 0.0);
@@ -222,17 +255,18 @@ void CtildeModel::compute_atom(std::int64_t i, int mu_i, const std::int32_t* spe
         const int nlm_b = lm_count(bond.lmax());
         std::fill(gr, gr + nlm_b, cdouble(0.0, 0.0));
         std::fill(gd, gd + nlm_b, cdouble(0.0, 0.0));
-        const cdouble* abar = adj + std::size_t(mu_j) * nradmax_ * nlm;
+        const cdouble* abar = adj + std::size_t(mu_j) * nradmax_ * nlm_;
         const double* R = rad + nbasis_;
         const double* dR = drad + nbasis_;
         for (int n = 0; n < bond.nradial(); ++n) {
-            const cdouble* an = abar + std::size_t(n) * nlm;
+            const cdouble* an = abar + std::size_t(n) * nlm_;
             for (int l = 0; l < L1; ++l) {
                 const double Rnl = R[n * L1 + l], dRnl = dR[n * L1 + l];
                 const int l0 = lm_index(l, 0);
+                const cdouble* anl = an + l * l + l;
                 for (int m = 0; m <= l; ++m) {
-                    gr[l0 + m] += Rnl * an[l0 + m];
-                    gd[l0 + m] += dRnl * an[l0 + m];
+                    gr[l0 + m] += Rnl * anl[m];
+                    gd[l0 + m] += dRnl * anl[m];
                 }
             }
         }
@@ -273,7 +307,7 @@ void CtildeModel::compute(std::int64_t natoms, const std::int32_t* species, cons
     std::size_t max_nodes = 0;
     int max_nd = 1;
     for (const auto& s : species_) {
-        max_nodes = std::max(max_nodes, s.left.size());
+        max_nodes = std::max(max_nodes, s.nodes.size());
         max_nd = std::max(max_nd, s.ndensity);
     }
 
@@ -298,8 +332,9 @@ void CtildeModel::compute(std::int64_t natoms, const std::int32_t* species, cons
         ws.w1.resize(std::size_t(nel_) * nbasis_);
         ws.rho.resize(max_nd);
         ws.drho.resize(max_nd);
-        ws.gr.resize(nlm_);
-        ws.gd.resize(nlm_);
+        ws.sums.resize(max_nd);
+        ws.gr.resize(lm_count(lmax_));
+        ws.gd.resize(lm_count(lmax_));
 #ifdef FORCEFIT_HAVE_OPENMP
 #pragma omp for schedule(dynamic, 8)
 #endif

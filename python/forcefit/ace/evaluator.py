@@ -71,20 +71,18 @@ class NeighborCSR:
 
 def csr_neighbors(positions, cell, pbc, cutoff: float) -> NeighborCSR:
     """Full neighbour list within ``cutoff`` (Å) as CSR, periodic images resolved to their owners."""
+    from ..neighbor import neighbor_list
+
     positions = np.ascontiguousarray(positions, dtype=float)
     n = len(positions)
-    try:
-        from ..neighbor import neighbor_list  # the core's list, once available
-        i, j, D = neighbor_list(positions, np.asarray(cell, dtype=float), np.asarray(pbc, dtype=bool),
-                                float(cutoff), quantities="ijD")
-    except ImportError:
-        from ase import Atoms
-        from ase.neighborlist import neighbor_list as ase_neighbor_list
-        atoms = Atoms(positions=positions, cell=np.asarray(cell, dtype=float), pbc=np.asarray(pbc, dtype=bool))
-        i, j, D = ase_neighbor_list("ijD", atoms, float(cutoff))
+    i, j, D = neighbor_list(positions, np.asarray(cell, dtype=float), np.asarray(pbc, dtype=bool),
+                            float(cutoff), quantities="ijD")
     i = np.asarray(i, dtype=np.int64)
-    order = np.argsort(i, kind="stable")
-    i, j, D = i[order], np.asarray(j, dtype=np.int64)[order], np.asarray(D, dtype=float)[order]
+    if np.any(i[1:] < i[:-1]):  # the core's list is sorted by i; keep the CSR valid whatever the source
+        order = np.argsort(i, kind="stable")
+        i, j, D = i[order], np.asarray(j)[order], np.asarray(D)[order]
+    j = np.asarray(j, dtype=np.int64)
+    D = np.asarray(D, dtype=float)
     first = np.zeros(n + 1, dtype=np.int64)
     np.cumsum(np.bincount(i, minlength=n), out=first[1:])
     return NeighborCSR(first=first, neigh=np.ascontiguousarray(j), rij=np.ascontiguousarray(D.reshape(-1, 3)))

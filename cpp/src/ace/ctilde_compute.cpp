@@ -29,7 +29,7 @@ struct CtildeModel::Workspace {
     std::vector<cdouble> val, adj;     // [nleaf + nodes]
     std::vector<double> a1, w1;        // [nel * nbasis]
     std::vector<double> rad, drad;     // [neighbours][nf]
-    std::vector<cdouble> y, dy;        // [neighbours][nlm], [neighbours][nlm][3]
+    std::vector<cdouble> y;            // [neighbours][nlm]
     std::vector<double> r, rhat;       // [neighbours], [neighbours][3]
     std::vector<int> mu;               // [neighbours]
     std::vector<std::int64_t> pair;    // [neighbours] -> pair index
@@ -43,7 +43,6 @@ struct CtildeModel::Workspace {
         rad.resize(k * nfmax);
         drad.resize(k * nfmax);
         y.resize(k * nlm);
-        dy.resize(k * nlm * 3);
         r.resize(k);
         rhat.resize(3 * k);
         mu.resize(k);
@@ -87,7 +86,7 @@ void CtildeModel::compute_atom(std::int64_t i, int mu_i, const std::int32_t* spe
         u[1] = d[1] / r;
         u[2] = d[2] / r;
         cdouble* y = &ws.y[std::size_t(k) * nlm];
-        ylm_.compute(u, y, opt.forces ? &ws.dy[std::size_t(k) * nlm * 3] : nullptr);
+        ylm_.compute(u, y, nullptr);  // gradients come from ladder relations in the force loop
         ws.r[k] = r;
         ws.mu[k] = mu_j;
         ws.pair[k] = p;
@@ -270,17 +269,42 @@ void CtildeModel::compute_atom(std::int64_t i, int mu_i, const std::int32_t* spe
                 }
             }
         }
+        // Angular part through the solid harmonics F_lm(r) = |r|^l Y_lm(r_hat): grad Y = (grad F - l Y u)/|r|,
+        // and grad F_lm is a combination of F_{l-1, m-1..m+1} (ladder relations, coefficients ladder_*).
         const cdouble* y = &ws.y[std::size_t(kk) * nlm];
-        const cdouble* dy = &ws.dy[std::size_t(kk) * nlm * 3];
-        double g[3] = {0.0, 0.0, 0.0};
-        for (int lm = 0; lm < nlm_b; ++lm) {
-            radial_part += re_mul(gd[lm], y[lm]);
-            g[0] += re_mul(gr[lm], dy[3 * lm + 0]);
-            g[1] += re_mul(gr[lm], dy[3 * lm + 1]);
-            g[2] += re_mul(gr[lm], dy[3 * lm + 2]);
+        double ax = 0.0, ay = 0.0, az = 0.0, ur = 0.0;
+        radial_part += re_mul(gd[0], y[0]);
+        for (int l = 1; l < L1; ++l) {
+            const int l0 = lm_index(l, 0), d0 = lm_index(l - 1, 0);
+            for (int m = 0; m <= l; ++m) {
+                const cdouble g = gr[l0 + m];
+                const cdouble Y = y[l0 + m];
+                radial_part += re_mul(gd[l0 + m], Y);
+                ur += l * re_mul(g, Y);
+                const double cz = ladder_z_[l0 + m], cp = ladder_p_[l0 + m], cm = ladder_m_[l0 + m];
+                if (m <= l - 1) az += cz * re_mul(g, y[d0 + m]);
+                // P+ = g (dx + i dy) F, P- = g (dx - i dy) F
+                double ppr = 0.0, ppi = 0.0, pmr = 0.0, pmi = 0.0;
+                if (m + 1 <= l - 1) {
+                    const cdouble f = y[d0 + m + 1];
+                    ppr = cp * (g.real() * f.real() - g.imag() * f.imag());
+                    ppi = cp * (g.real() * f.imag() + g.imag() * f.real());
+                }
+                if (l >= 2 || m >= 1) {
+                    // F_{l-1, m-1}; for m = 0 it is F_{l-1,-1} = -conj(F_{l-1,1})
+                    const cdouble f = m >= 1 ? y[d0 + m - 1] : cdouble(-y[d0 + 1].real(), y[d0 + 1].imag());
+                    pmr = cm * (g.real() * f.real() - g.imag() * f.imag());
+                    pmi = cm * (g.real() * f.imag() + g.imag() * f.real());
+                }
+                ax += 0.5 * (ppr + pmr);
+                ay += 0.5 * (ppi - pmi);
+            }
         }
+        radial_part -= ur * inv_r;
         double* out = pair_grad + 3 * ws.pair[kk];
-        for (int c = 0; c < 3; ++c) out[c] = radial_part * u[c] + g[c] * inv_r;
+        out[0] = radial_part * u[0] + ax * inv_r;
+        out[1] = radial_part * u[1] + ay * inv_r;
+        out[2] = radial_part * u[2] + az * inv_r;
     }
 }
 

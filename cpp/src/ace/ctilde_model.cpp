@@ -90,6 +90,18 @@ CtildeModel::CtildeModel(const CtildeSpec& spec, bool share_products)
         while ((l + 1) * (l + 1) <= lm) ++l;
         leaf_m_[q] = static_cast<signed char>(lm - l * l - l);
     }
+    // ladder coefficients of the solid harmonics in python-ace's normalisation (F_00 = 1, Condon-Shortley)
+    ladder_z_.assign(lm_count(lmax_), 0.0);
+    ladder_p_.assign(lm_count(lmax_), 0.0);
+    ladder_m_.assign(lm_count(lmax_), 0.0);
+    for (int l = 1; l <= lmax_; ++l) {
+        const double s = std::sqrt((2.0 * l + 1.0) / (2.0 * l - 1.0));
+        for (int m = 0; m <= l; ++m) {
+            ladder_z_[lm_index(l, m)] = s * std::sqrt(double((l + m) * (l - m)));
+            ladder_p_[lm_index(l, m)] = s * std::sqrt(double((l - m) * (l - m - 1)));
+            ladder_m_[lm_index(l, m)] = -s * std::sqrt(double((l + m) * (l + m - 1)));
+        }
+    }
     species_.resize(nel_);
     for (int mu = 0; mu < nel_; ++mu) compile_species(mu, spec.functions[mu], share_products);
 }

@@ -136,6 +136,8 @@ private:
     std::vector<BondRadial> bonds_;
     std::vector<Species> species_;
     std::vector<signed char> leaf_m_;  // m of each leaf
+    // d/dz F_lm = z F_{l-1,m}, (d/dx + i d/dy) F_lm = p F_{l-1,m+1}, (d/dx - i d/dy) F_lm = m F_{l-1,m-1}
+    std::vector<double> ladder_z_, ladder_p_, ladder_m_;  // [lm_count(lmax)], m >= 0
     SphericalHarmonics ylm_;
 };
 

@@ -31,13 +31,15 @@ import numpy as np
 from ase.build import bulk
 
 
-def _median_time(fn, repeat):
-    fn()  # warm up
+def _median_time(fn, repeat, clock=time.perf_counter):
+    """Median time of ``fn`` after one warm-up call (seconds); ``clock=time.thread_time`` gives the CPU
+    time of the calling thread, robust on a shared machine."""
+    fn()
     times = []
     for _ in range(repeat):
-        t0 = time.perf_counter()
+        t0 = clock()
         fn()
-        times.append(time.perf_counter() - t0)
+        times.append(clock() - t0)
     return float(np.median(times))
 
 
@@ -92,17 +94,6 @@ def _potential_large(tmp: Path):
     return out, f"python-ace (forcefit construction failed: {reason[:120]})"
 
 
-def _cpu_time(fn, repeat):
-    """Median CPU time of the calling thread (robust on a shared machine), seconds."""
-    fn()
-    times = []
-    for _ in range(repeat):
-        t0 = time.thread_time()
-        fn()
-        times.append(time.thread_time() - t0)
-    return float(np.median(times))
-
-
 def bench_forcefit(potential, atoms, repeat):
     from forcefit.ace.evaluator import ACEEvaluator, csr_neighbors
     out = {}
@@ -118,7 +109,7 @@ def bench_forcefit(potential, atoms, repeat):
         t = _median_time(lambda: ev.compute_csr(species, nl, True), repeat)
         out[f"ff_{threads}"] = t / len(atoms) * 1e6
     ev.num_threads = 1
-    out["ff_cpu"] = _cpu_time(lambda: ev.compute_csr(species, nl, True), repeat) / len(atoms) * 1e6
+    out["ff_cpu"] = _median_time(lambda: ev.compute_csr(species, nl, True), repeat, time.thread_time) / len(atoms) * 1e6
     # working memory that grows with the system: CSR list (owner 8 B + r_ij 24 B per pair), the per-pair
     # gradient buffer (24 B), per-atom species/energy/force; model tables and per-thread workspaces are fixed
     pairs_per_atom = len(nl.neigh) / len(atoms)
@@ -147,7 +138,7 @@ def bench_pyace(yace_path, atoms, repeat):
         calc.set_evaluator(evaluator)
         t = _median_time(lambda: calc.compute(ae), repeat)
         out[name] = t / len(atoms) * 1e6
-        out[name + "_cpu"] = _cpu_time(lambda: calc.compute(ae), repeat) / len(atoms) * 1e6
+        out[name + "_cpu"] = _median_time(lambda: calc.compute(ae), repeat, time.thread_time) / len(atoms) * 1e6
         out[f"energy_{name}"] = calc.energy
     return out
 

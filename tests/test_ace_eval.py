@@ -319,3 +319,15 @@ def test_spherical_harmonics_convention_and_gradient():
         yp, _ = _core.ace_spherical_harmonics(lmax, up / np.linalg.norm(up, axis=1)[:, None])
         ym, _ = _core.ace_spherical_harmonics(lmax, um / np.linalg.norm(um, axis=1)[:, None])
         np.testing.assert_allclose(dy[:, :, c], (yp - ym) / (2 * h), atol=1e-7)
+
+
+@pytest.mark.parametrize("ndensity", [1, 3])
+def test_other_density_counts(ndensity):
+    pot = random_potential(seed=40 + ndensity, ndensity=ndensity)
+    at = rattled_alloy(seed=13)
+    ev = ACEEvaluator(pot, splines=False)
+    assert_forces_match_fd(ev, at, [(0, 0), (3, 1), (5, 2)])
+    plain = ACEEvaluator(pot, splines=False, share_products=False)
+    a = ev.compute(at.get_chemical_symbols(), at.positions, at.cell.array, at.pbc)
+    b = plain.compute(at.get_chemical_symbols(), at.positions, at.cell.array, at.pbc)
+    assert a.energy == pytest.approx(b.energy, rel=1e-13, abs=1e-11)

@@ -23,6 +23,50 @@ constexpr double kY00 = 1.0;  // Y_00 in python-ace's normalisation (see spheric
 inline double re_mul(const cdouble& a, const cdouble& b) { return a.real() * b.real() - a.imag() * b.imag(); }
 
 
+// rho_p += Re(P_g sum_t c_tp A_t) over the prefix groups; ND > 0 fixes the number of densities at
+// compile time so the sums stay in registers (ND = 0: any, given by nd).
+template <int ND>
+void group_densities(std::size_t ngroups, const std::int32_t* prefix, const std::int32_t* first,
+                     const std::int32_t* leaf, const double* coef, const cdouble* val, int nd, double* rho) {
+    constexpr int kMax = 8;
+    const int n = ND > 0 ? ND : nd;
+    for (std::size_t gi = 0; gi < ngroups; ++gi) {
+        double sr[kMax] = {0.0}, si[kMax] = {0.0};
+        for (std::int32_t t = first[gi]; t < first[gi + 1]; ++t) {
+            const double ar = val[leaf[t]].real(), ai = val[leaf[t]].imag();
+            const double* c = coef + std::size_t(t) * n;
+            for (int p = 0; p < n; ++p) {
+                sr[p] += c[p] * ar;
+                si[p] += c[p] * ai;
+            }
+        }
+        const double pr = val[prefix[gi]].real(), pi = val[prefix[gi]].imag();
+        for (int p = 0; p < n; ++p) rho[p] += pr * sr[p] - pi * si[p];
+    }
+}
+
+// adjoints of the group sums: abar(P) += sum_t theta_t A_t, abar(A_t) += theta_t P, theta_t = sum_p dF_p c_tp
+template <int ND>
+void group_adjoints(std::size_t ngroups, const std::int32_t* prefix, const std::int32_t* first,
+                    const std::int32_t* leaf, const double* coef, const cdouble* val, int nd, const double* dF,
+                    cdouble* adj) {
+    const int n = ND > 0 ? ND : nd;
+    for (std::size_t gi = 0; gi < ngroups; ++gi) {
+        const double pr = val[prefix[gi]].real(), pi = val[prefix[gi]].imag();
+        double accr = 0.0, acci = 0.0;
+        for (std::int32_t t = first[gi]; t < first[gi + 1]; ++t) {
+            const double* c = coef + std::size_t(t) * n;
+            double theta = 0.0;
+            for (int p = 0; p < n; ++p) theta += dF[p] * c[p];
+            const std::int32_t a = leaf[t];
+            accr += theta * val[a].real();
+            acci += theta * val[a].imag();
+            adj[a] += cdouble(theta * pr, theta * pi);
+        }
+        adj[prefix[gi]] += cdouble(accr, acci);
+    }
+}
+
 }  // namespace
 
 struct CtildeModel::Workspace {
@@ -34,7 +78,6 @@ struct CtildeModel::Workspace {
     std::vector<int> mu;               // [neighbours]
     std::vector<std::int64_t> pair;    // [neighbours] -> pair index
     std::vector<double> rho, drho;     // [ndensity]
-    std::vector<cdouble> sums;         // [ndensity]
     std::vector<cdouble> gr, gd;       // [nlm] per-neighbour contractions over n
     int nf = 0;
 
@@ -149,16 +192,10 @@ void CtildeModel::compute_atom(std::int64_t i, int mu_i, const std::int32_t* spe
     const std::int32_t* gfirst = sp.group_first.data();
     const std::int32_t* tleaf = sp.term_leaf.data();
     const double* tcoef = sp.term_coef.data();
-    cdouble* S = ws.sums.data();
-    for (std::size_t gi = 0; gi < ngroups; ++gi) {
-        for (int p = 0; p < nd; ++p) S[p] = 0.0;
-        for (std::int32_t t = gfirst[gi]; t < gfirst[gi + 1]; ++t) {
-            const cdouble a = val[tleaf[t]];
-            for (int p = 0; p < nd; ++p) S[p] += tcoef[std::size_t(t) * nd + p] * a;
-        }
-        const cdouble P = val[sp.group_prefix[gi]];
-        for (int p = 0; p < nd; ++p) rho[p] += P.real() * S[p].real() - P.imag() * S[p].imag();
-    }
+    const std::int32_t* gprefix = sp.group_prefix.data();
+    if (nd == 1) group_densities<1>(ngroups, gprefix, gfirst, tleaf, tcoef, val, nd, rho);
+    else if (nd == 2) group_densities<2>(ngroups, gprefix, gfirst, tleaf, tcoef, val, nd, rho);
+    else group_densities<0>(ngroups, gprefix, gfirst, tleaf, tcoef, val, nd, rho);
 
     // ---- embedding and the core-repulsion energy cutoff
     const EmbeddingSpec& emb = emb_[mu_i];
@@ -194,19 +231,9 @@ void CtildeModel::compute_atom(std::int64_t i, int mu_i, const std::int32_t* spe
     // ---- reverse sweep
     cdouble* adj = ws.adj.data();
     std::fill(adj, adj + nnode, cdouble(0.0, 0.0));
-    for (std::size_t gi = 0; gi < ngroups; ++gi) {
-        // rho_p = Re(P S_p): abar(P) += sum_t theta_t A_t, abar(A_t) += theta_t P, theta_t = sum_p dF_p c_tp
-        const std::int32_t pid = sp.group_prefix[gi];
-        const cdouble P = val[pid];
-        cdouble accP(0.0, 0.0);
-        for (std::int32_t t = gfirst[gi]; t < gfirst[gi + 1]; ++t) {
-            double theta = 0.0;
-            for (int p = 0; p < nd; ++p) theta += dF[p] * tcoef[std::size_t(t) * nd + p];
-            accP += theta * val[tleaf[t]];
-            adj[tleaf[t]] += theta * P;
-        }
-        adj[pid] += accP;
-    }
+    if (nd == 1) group_adjoints<1>(ngroups, gprefix, gfirst, tleaf, tcoef, val, nd, dF, adj);
+    else if (nd == 2) group_adjoints<2>(ngroups, gprefix, gfirst, tleaf, tcoef, val, nd, dF, adj);
+    else group_adjoints<0>(ngroups, gprefix, gfirst, tleaf, tcoef, val, nd, dF, adj);
     double* g = reinterpret_cast<double*>(adj);
     const double* gq = g + 2 * std::size_t(nleaf_);
     for (std::size_t q = ninternal; q-- > 0;) {
@@ -356,7 +383,6 @@ void CtildeModel::compute(std::int64_t natoms, const std::int32_t* species, cons
         ws.w1.resize(std::size_t(nel_) * nbasis_);
         ws.rho.resize(max_nd);
         ws.drho.resize(max_nd);
-        ws.sums.resize(max_nd);
         ws.gr.resize(lm_count(lmax_));
         ws.gd.resize(lm_count(lmax_));
 #ifdef FORCEFIT_HAVE_OPENMP

@@ -64,6 +64,8 @@ CtildeModel::CtildeModel(const CtildeSpec& spec, bool share_products)
     emb_ = spec.embeddings;
     for (int mu = 0; mu < nel_; ++mu) {
         const auto& e = emb_[mu];
+        if (e.ndensity > 8)
+            throw InputError("ACE embedding of " + spec.elements[mu] + ": at most 8 densities are supported");
         if (e.ndensity < 1 || e.fs_parameters.size() != std::size_t(2 * e.ndensity))
             throw InputError("ACE embedding of " + spec.elements[mu] + ": needs 2*ndensity FS_parameters");
     }

@@ -24,7 +24,9 @@ Conventions learned from python-ace's loader (ace_c_basis.cpp / ace_abstract_bas
   written before the inner cutoff existed);
 * ``ms_combs`` and ``ctildes`` are flat, row-major ``[num_ms_combs][rank]`` and ``[num_ms_combs][ndensity]``.
 
-:func:`write_yace` emits the same flow style with shortest round-trip float formatting, so a
+Reading: the ``functions`` section (nearly all of a large file) is parsed line by line when it has
+python-ace's one-flow-mapping-per-line layout, the rest with a YAML loader; any other layout is read
+with the YAML loader whole.  :func:`write_yace` emits the same flow style with shortest round-trip float formatting, so a
 read/write cycle is loss-free, and writes atomically (temporary file + ``os.replace``).
 """
 

@@ -1,0 +1,161 @@
+// Python bindings of the Ctilde ACE model: converts a forcefit.ace.CtildePotential into the C++ spec and
+// exposes compute() on numpy CSR neighbour lists.
+#include <pybind11/complex.h>
+#include <pybind11/numpy.h>
+#include <pybind11/stl.h>
+
+#include "bindings.hpp"
+#include "forcefit/ace/ctilde_model.hpp"
+#include "forcefit/error.hpp"
+
+namespace py = pybind11;
+using forcefit::InputError;
+using namespace forcefit::ace;
+
+namespace {
+
+template <class T>
+std::vector<T> as_vector(const py::handle& obj) {
+    auto arr = py::array_t<T, py::array::c_style | py::array::forcecast>::ensure(obj);
+    if (!arr) throw InputError("ACE potential: expected a numeric array");
+    return std::vector<T>(arr.data(), arr.data() + arr.size());
+}
+
+CtildeSpec spec_from_python(const py::object& pot, const std::vector<int>& atomic_numbers) {
+    CtildeSpec spec;
+    spec.elements = pot.attr("elements").cast<std::vector<std::string>>();
+    const int nel = int(spec.elements.size());
+    spec.E0 = as_vector<double>(pot.attr("E0"));
+    spec.delta_spline_bins = pot.attr("deltaSplineBins").cast<double>();
+    py::dict embeddings = pot.attr("embeddings"), bonds = pot.attr("bonds"), functions = pot.attr("functions");
+    for (int mu = 0; mu < nel; ++mu) {
+        if (!embeddings.contains(py::int_(mu))) throw InputError("ACE potential: missing embedding " + std::to_string(mu));
+        py::object e = embeddings[py::int_(mu)];
+        EmbeddingSpec es;
+        es.kind = embedding_from_name(e.attr("npoti").cast<std::string>());
+        es.ndensity = e.attr("ndensity").cast<int>();
+        es.fs_parameters = as_vector<double>(e.attr("FS_parameters"));
+        es.rho_core_cutoff = e.attr("rho_core_cutoff").cast<double>();
+        es.drho_core_cutoff = e.attr("drho_core_cutoff").cast<double>();
+        spec.embeddings.push_back(es);
+    }
+    for (int mi = 0; mi < nel; ++mi)
+        for (int mj = 0; mj < nel; ++mj) {
+            py::tuple key = py::make_tuple(mi, mj);
+            if (!bonds.contains(key))
+                throw InputError("ACE potential: missing bond [" + std::to_string(mi) + ", " + std::to_string(mj) + "]");
+            py::object b = bonds[key];
+            BondSpec bs;
+            bs.basis = radial_basis_from_name(b.attr("radbasename").cast<std::string>());
+            bs.nradmax = b.attr("nradmax").cast<int>();
+            bs.lmax = b.attr("lmax").cast<int>();
+            bs.nradbase = b.attr("nradbasemax").cast<int>();
+            auto radpar = as_vector<double>(b.attr("radparameters"));
+            bs.lambda = radpar.empty() ? 1.0 : radpar[0];
+            bs.crad = as_vector<double>(b.attr("radcoefficients"));
+            bs.prehc = b.attr("prehc").cast<double>();
+            bs.lambdahc = b.attr("lambdahc").cast<double>();
+            bs.rcut = b.attr("rcut").cast<double>();
+            bs.dcut = b.attr("dcut").cast<double>();
+            bs.rcut_in = b.attr("rcut_in").cast<double>();
+            bs.dcut_in = b.attr("dcut_in").cast<double>();
+            bs.inner = inner_cutoff_from_name(b.attr("inner_cutoff_type").cast<std::string>());
+            if (mi < int(atomic_numbers.size())) bs.z_i = atomic_numbers[mi];
+            if (mj < int(atomic_numbers.size())) bs.z_j = atomic_numbers[mj];
+            spec.bonds.push_back(std::move(bs));
+        }
+    spec.functions.resize(nel);
+    for (int mu = 0; mu < nel; ++mu) {
+        if (!functions.contains(py::int_(mu))) continue;
+        for (const py::handle& f : py::list(functions[py::int_(mu)])) {
+            CtildeFunctionSpec fs;
+            fs.rank = f.attr("rank").cast<int>();
+            fs.ndensity = f.attr("ndensity").cast<int>();
+            fs.mus = as_vector<int>(f.attr("mus"));
+            fs.ns = as_vector<int>(f.attr("ns"));
+            fs.ls = as_vector<int>(f.attr("ls"));
+            fs.ms = as_vector<int>(f.attr("ms_combs"));
+            fs.ctildes = as_vector<double>(f.attr("ctildes"));
+            spec.functions[mu].push_back(std::move(fs));
+        }
+    }
+    return spec;
+}
+
+using I32 = py::array_t<std::int32_t, py::array::c_style | py::array::forcecast>;
+using I64 = py::array_t<std::int64_t, py::array::c_style | py::array::forcecast>;
+using F64 = py::array_t<double, py::array::c_style | py::array::forcecast>;
+
+}  // namespace
+
+void forcefit::python::bind_ace(py::module_& m) {
+    m.def(
+        "ace_spherical_harmonics",
+        [](int lmax, F64 unit_vectors) {
+            if (unit_vectors.ndim() != 2 || unit_vectors.shape(1) != 3)
+                throw InputError("ace_spherical_harmonics: unit_vectors must have shape (n, 3)");
+            SphericalHarmonics sh(lmax);
+            const py::ssize_t n = unit_vectors.shape(0), nlm = lm_count(lmax);
+            py::array_t<cdouble> y(std::vector<py::ssize_t>{n, nlm}), dy(std::vector<py::ssize_t>{n, nlm, 3});
+            for (py::ssize_t k = 0; k < n; ++k)
+                sh.compute(unit_vectors.data() + 3 * k, y.mutable_data() + k * nlm, dy.mutable_data() + k * nlm * 3);
+            return py::make_tuple(y, dy);
+        },
+        py::arg("lmax"), py::arg("unit_vectors"),
+        "python-ace's Y_lm (sqrt(4 pi) x orthonormal, Condon-Shortley), m >= 0 at l(l+1)/2 + m, and their "
+        "tangential gradients [n, lm, 3].");
+
+    py::class_<CtildeModel>(m, "AceCtildeModel",
+                            "Compiled Ctilde ACE potential (python-ace conventions). Units: Å, eV.")
+        .def(py::init([](const py::object& pot, const std::vector<int>& atomic_numbers, bool share_products) {
+                 return new CtildeModel(spec_from_python(pot, atomic_numbers), share_products);
+             }),
+             py::arg("potential"), py::arg("atomic_numbers") = std::vector<int>{}, py::arg("share_products") = true)
+        .def_property_readonly("cutoff", [](const CtildeModel& self) { return self.cutoff(); })
+        .def_property_readonly("nelements", &CtildeModel::nelements)
+        .def("bond_cutoff", [](const CtildeModel& s, int a, int b) { return s.cutoff(a, b); })
+        .def("num_nodes", &CtildeModel::num_nodes, "Product nodes of the evaluation DAG of species mu.")
+        .def("num_roots", &CtildeModel::num_roots, "Distinct products entering the densities of species mu.")
+        .def(
+            "compute",
+            [](const CtildeModel& self, I32 species, I64 first, I64 neigh, F64 rij, bool forces, bool splines,
+               int num_threads) {
+                const std::int64_t n = species.size();
+                if (first.size() != n + 1) throw InputError("ACE compute: first must have natoms+1 entries");
+                const std::int64_t np = first.data()[n];
+                if (neigh.size() != np || rij.size() != 3 * np)
+                    throw InputError("ACE compute: neigh must have first[-1] entries and rij shape (first[-1], 3)");
+                ComputeOptions opt;
+                opt.forces = forces;
+                opt.splines = splines;
+                opt.num_threads = num_threads;
+                py::array_t<double> energies(n);
+                py::array_t<double> f(std::vector<py::ssize_t>{n, 3});
+                py::array_t<double> vir(std::vector<py::ssize_t>{3, 3});
+                {
+                    py::gil_scoped_release release;
+                    self.compute(n, species.data(), first.data(), neigh.data(), rij.data(), opt,
+                                 energies.mutable_data(), f.mutable_data(), vir.mutable_data());
+                }
+                py::tuple out(3);
+                out[0] = energies;
+                out[1] = forces ? py::object(f) : py::object(py::none());
+                out[2] = forces ? py::object(vir) : py::object(py::none());
+                return out;
+            },
+            py::arg("species"), py::arg("first"), py::arg("neigh"), py::arg("rij"), py::arg("forces") = true,
+            py::arg("splines") = true, py::arg("num_threads") = 0,
+            "Per-atom energies [N] (eV), forces [N,3] (eV/Å) and virial [3,3] = -sum r_ij (x) dE/dr_ij (eV).")
+        .def(
+            "radial",
+            [](const CtildeModel& self, int mu_i, int mu_j, F64 r, bool splines) {
+                const int nf = self.radial_count(mu_i, mu_j);
+                const py::ssize_t nr = r.size();
+                py::array_t<double> v(std::vector<py::ssize_t>{nr, nf}), d(std::vector<py::ssize_t>{nr, nf});
+                for (py::ssize_t k = 0; k < nr; ++k)
+                    self.radial(mu_i, mu_j, r.data()[k], splines, v.mutable_data() + k * nf, d.mutable_data() + k * nf);
+                return py::make_tuple(v, d);
+            },
+            py::arg("mu_i"), py::arg("mu_j"), py::arg("r"), py::arg("splines") = true,
+            "Values and r-derivatives of [g_k (nradbase), R_nl (nradmax*(lmax+1)), core] at distances r.");
+}

@@ -26,8 +26,8 @@ split off ``test_size`` structures with numpy's legacy generator seeded with ``d
 normalize each set.
 
 Cache: the prepared frames are saved as one gzip pickle named
-``<data file>.forcefit-<key>.pckl.gzip`` next to the first training file (or in the working
-directory when that folder is read-only). ``<key>`` hashes the data files (path, size,
+``<data file>.forcefit-<key>.pckl.gzip`` in the working directory of the fit (never next to the
+data: data folders are often shared or read-only, and root ignores permission bits). ``<key>`` hashes the data files (path, size,
 modification time) and every setting that changes the result, so a stale cache is never read;
 ``rebuild=True`` (``--rebuild``) ignores it. Written atomically; caches of the same data file
 with other keys are removed then. (python-ace has no such cache for data files; its older
@@ -271,13 +271,9 @@ def _strip_suffixes(name: str) -> str:
 
 
 def cache_path_for(train_files: Sequence[Path], key: str) -> Path:
-    """``<data>.forcefit-<key>.pckl.gzip`` next to the first data file, or in the working directory."""
-    first = train_files[0]
-    name = f"{_strip_suffixes(first.name)}.forcefit-{key}.pckl.gzip"
-    folder = first.parent
-    if not os.access(folder, os.W_OK):
-        folder = Path.cwd()
-    return folder / name
+    """``<data>.forcefit-<key>.pckl.gzip`` in the working directory."""
+    name = f"{_strip_suffixes(train_files[0].name)}.forcefit-{key}.pckl.gzip"
+    return Path.cwd() / name
 
 
 def write_cache(path: Path, prepared: PreparedData, key: str) -> None:

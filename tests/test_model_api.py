@@ -7,7 +7,7 @@ import pytest
 import yaml
 
 from forcefit.errors import FileFormatError, InputError
-from forcefit.models import LogParameterTransform, Model, Parameter, ParameterTransform
+from forcefit.models import LogParameterTransform, Model, ParameterTransform
 from toy_pair_model import ToyPair
 
 

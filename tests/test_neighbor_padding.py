@@ -6,7 +6,7 @@ import numpy as np
 import pytest
 from ase.build import bulk, molecule
 from hypothesis import HealthCheck, Phase, given, settings
-from neighbor_reference import ase_pairs, completed_cell, keyed, structures
+from neighbor_reference import ase_pairs, keyed, structures
 
 from forcefit.errors import InputError
 from forcefit.neighbor import NeighborList, assemble_forces, assemble_stress, neighbor_list

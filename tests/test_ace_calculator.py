@@ -84,3 +84,19 @@ def test_agrees_with_pyace_calculator(tmp_path, options):
     assert ours.get_potential_energy() == pytest.approx(ref.get_potential_energy(), abs=1e-9)
     np.testing.assert_allclose(ours.get_forces(), ref.get_forces(), atol=1e-8)
     np.testing.assert_allclose(ours.get_stress(), ref.get_stress(), atol=1e-10)
+
+
+HAVE_CONVERTER = importlib.util.find_spec("forcefit.ace.convert") is not None
+
+
+@pytest.mark.skipif(not HAVE_CONVERTER, reason="forcefit.ace.convert (B-basis -> Ctilde) not present")
+def test_bbasis_yaml_file_and_in_memory_bbasis(shared_dir):
+    from forcefit.ace.yaml_io import read_bbasis_yaml
+    path = shared_dir / "reference" / "pace" / "potentials" / "Cu-III.yaml"
+    at = bulk("Cu", "fcc", a=3.6, cubic=True) * (2, 2, 2)
+    at.rattle(0.05, seed=1)
+    a, b = at.copy(), at.copy()
+    a.calc = ACECalculator(str(path))
+    b.calc = ACECalculator(read_bbasis_yaml(path))
+    assert a.get_potential_energy() == b.get_potential_energy()
+    np.testing.assert_array_equal(a.get_forces(), b.get_forces())

@@ -221,3 +221,35 @@ def test_large_single_element_basis(tmp_path):
     assert _rank_counts(pot)[1] == 16
     if HAVE_PYACE:
         assert format_bbasis_yaml(pot) == _pyace_yaml(conf, tmp_path)
+
+
+@pytest.mark.skipif(not HAVE_PYACE, reason="python-ace (pyace) not installed")
+@pytest.mark.parametrize("ladder_type", ["body_order", "power_order"])
+def test_ladder_steps_identical_to_python_ace(ladder_type, tmp_path):
+    from pyace.basisextension import construct_bbasisconfiguration, extend_basis as pyace_extend
+    from pyace.multispecies_basisextension import clean_bbasisconfig
+
+    final = construct_bbasisconfiguration(copy.deepcopy(TERNARY_CONF))
+    current = final.copy()
+    clean_bbasisconfig(current)
+    ours_final = construct_bbasis(copy.deepcopy(TERNARY_CONF))
+    ours = empty_like(ours_final)
+    out = tmp_path / "step.yaml"
+    for _ in range(3):
+        current = pyace_extend(current, final, ladder_type, 15)
+        ours = extend_basis(ours, ours_final, ladder_type, 15)
+        current.save(str(out))
+        assert format_bbasis_yaml(ours) == out.read_text()
+
+
+def test_explicit_radial_sizes_in_bonds(tmp_path):
+    conf = copy.deepcopy(CU)
+    conf["bonds"]["ALL"].update({"nradbase": 20, "nradmax": 4, "lmax": 3})
+    pot = construct_bbasis(copy.deepcopy(conf))
+    bond = pot.blocks[0].bond
+    assert (bond.nradbase, bond.nradmax, bond.lmax) == (20, 4, 3)  # larger than the functions need: kept
+    assert bond.radcoefficients.shape == (4, 4, 20)
+    np.testing.assert_array_equal(bond.radcoefficients[:, 2, :4], np.eye(4))
+    assert max(f.ns[0] for f in pot.all_functions() if f.rank == 1) == 15
+    if HAVE_PYACE:
+        assert format_bbasis_yaml(pot) == _pyace_yaml(conf, tmp_path)

@@ -110,6 +110,18 @@ def _energy(ev, at):
     return ev.compute(at.get_chemical_symbols(), at.positions, at.cell.array, at.pbc, forces=False).energy
 
 
+def assert_forces_match_fd(ev, at, components, h=1e-5, rel=1e-6, abs_tol=1e-7):
+    """Forces of ``ev`` on ``at`` against central differences of the energy, for (atom, axis) pairs."""
+    res = ev.compute(at.get_chemical_symbols(), at.positions, at.cell.array, at.pbc)
+    for i, c in components:
+        plus, minus = at.copy(), at.copy()
+        plus.positions[i, c] += h
+        minus.positions[i, c] -= h
+        fd = -(_energy(ev, plus) - _energy(ev, minus)) / (2 * h)
+        assert res.forces[i, c] == pytest.approx(fd, rel=rel, abs=abs_tol), (i, c)
+    return res
+
+
 @pytest.fixture(scope="module", params=["ChebExpCos", "SBessel", "ChebPow"])
 def evaluator(request):
     pot = random_potential(radbase=request.param, seed=3, prehc=2.0)
@@ -118,16 +130,9 @@ def evaluator(request):
 
 def test_forces_match_finite_differences(evaluator):
     at = rattled_alloy()
-    res = evaluator.compute(at.get_chemical_symbols(), at.positions, at.cell.array, at.pbc)
-    h = 1e-5
     rng = np.random.default_rng(0)
-    for i in rng.choice(len(at), 5, replace=False):
-        for c in range(3):
-            plus, minus = at.copy(), at.copy()
-            plus.positions[i, c] += h
-            minus.positions[i, c] -= h
-            fd = -(_energy(evaluator, plus) - _energy(evaluator, minus)) / (2 * h)
-            assert res.forces[i, c] == pytest.approx(fd, rel=1e-6, abs=1e-7)
+    atoms = rng.choice(len(at), 5, replace=False)
+    assert_forces_match_fd(evaluator, at, [(i, c) for i in atoms for c in range(3)])
 
 
 def test_stress_matches_strain_derivative(evaluator):
@@ -181,15 +186,8 @@ def test_invariances(evaluator):
 def test_non_periodic_cluster_has_no_stress_and_fd_forces(evaluator):
     at = rattled_alloy(seed=6)[:7]
     at.pbc = False
-    res = evaluator.compute(at.get_chemical_symbols(), at.positions, at.cell.array, at.pbc)
+    res = assert_forces_match_fd(evaluator, at, [(i, 1) for i in range(3)])
     assert res.stress is None
-    h = 1e-5
-    for i in range(3):
-        plus, minus = at.copy(), at.copy()
-        plus.positions[i, 1] += h
-        minus.positions[i, 1] -= h
-        fd = -(_energy(evaluator, plus) - _energy(evaluator, minus)) / (2 * h)
-        assert res.forces[i, 1] == pytest.approx(fd, rel=1e-6, abs=1e-7)
 
 
 @pytest.mark.parametrize("radbase", ["ChebExpCos", "ChebPow", "ChebLinear", "SBessel"])
@@ -233,14 +231,7 @@ def test_inner_cutoff_distance_forces_fd():
     pot = random_potential(seed=14, prehc=5.0, inner="distance")
     ev = ACEEvaluator(pot, splines=False)
     at = rattled_alloy(seed=9, a=3.3, amplitude=0.3)
-    res = ev.compute(at.get_chemical_symbols(), at.positions, at.cell.array, at.pbc)
-    h = 1e-5
-    for i in range(4):
-        plus, minus = at.copy(), at.copy()
-        plus.positions[i, 0] += h
-        minus.positions[i, 0] -= h
-        fd = -(_energy(ev, plus) - _energy(ev, minus)) / (2 * h)
-        assert res.forces[i, 0] == pytest.approx(fd, rel=1e-6, abs=1e-7)
+    assert_forces_match_fd(ev, at, [(i, 0) for i in range(4)])
 
 
 def test_zbl_forces_fd():
@@ -249,14 +240,7 @@ def test_zbl_forces_fd():
         bond.rcut_in, bond.dcut_in = 2.4, 0.5
     ev = ACEEvaluator(pot, splines=False)
     at = rattled_alloy(seed=12, a=3.2, amplitude=0.3)
-    res = ev.compute(at.get_chemical_symbols(), at.positions, at.cell.array, at.pbc)
-    h = 1e-5
-    for i in range(4):
-        plus, minus = at.copy(), at.copy()
-        plus.positions[i, 2] += h
-        minus.positions[i, 2] -= h
-        fd = -(_energy(ev, plus) - _energy(ev, minus)) / (2 * h)
-        assert res.forces[i, 2] == pytest.approx(fd, rel=1e-6, abs=1e-6)
+    assert_forces_match_fd(ev, at, [(i, 2) for i in range(4)], abs_tol=1e-6)
 
 
 def test_shared_products_match_plain_products():
@@ -310,3 +294,40 @@ def test_csr_kernel_rejects_bad_lists():
         ev.model.compute(species, first, neigh, rij)
     with pytest.raises(InputError, match="species"):
         ev.model.compute(np.array([0, 7], dtype=np.int32), first, np.array([1, 0]), rij)
+
+
+def test_spherical_harmonics_convention_and_gradient():
+    """Y_lm = sqrt(4 pi) x scipy's orthonormal harmonics (Condon-Shortley); gradients by differences."""
+    from scipy.special import sph_harm_y
+
+    from forcefit import _core
+    rng = np.random.default_rng(3)
+    u = rng.normal(size=(6, 3))
+    u /= np.linalg.norm(u, axis=1)[:, None]
+    lmax = 5
+    y, dy = _core.ace_spherical_harmonics(lmax, u)
+    theta, phi = np.arccos(u[:, 2]), np.arctan2(u[:, 1], u[:, 0])
+    for l in range(lmax + 1):
+        for m in range(l + 1):
+            ref = np.sqrt(4 * np.pi) * sph_harm_y(l, m, theta, phi)
+            np.testing.assert_allclose(y[:, l * (l + 1) // 2 + m], ref, atol=1e-12)
+    h = 1e-6
+    for c in range(3):
+        e = np.zeros(3)
+        e[c] = h
+        up, um = u + e, u - e
+        yp, _ = _core.ace_spherical_harmonics(lmax, up / np.linalg.norm(up, axis=1)[:, None])
+        ym, _ = _core.ace_spherical_harmonics(lmax, um / np.linalg.norm(um, axis=1)[:, None])
+        np.testing.assert_allclose(dy[:, :, c], (yp - ym) / (2 * h), atol=1e-7)
+
+
+@pytest.mark.parametrize("ndensity", [1, 3])
+def test_other_density_counts(ndensity):
+    pot = random_potential(seed=40 + ndensity, ndensity=ndensity)
+    at = rattled_alloy(seed=13)
+    ev = ACEEvaluator(pot, splines=False)
+    assert_forces_match_fd(ev, at, [(0, 0), (3, 1), (5, 2)])
+    plain = ACEEvaluator(pot, splines=False, share_products=False)
+    a = ev.compute(at.get_chemical_symbols(), at.positions, at.cell.array, at.pbc)
+    b = plain.compute(at.get_chemical_symbols(), at.positions, at.cell.array, at.pbc)
+    assert a.energy == pytest.approx(b.energy, rel=1e-13, abs=1e-11)

@@ -217,3 +217,15 @@ def test_ace_and_yace_of_same_potential_agree(shared_dir, tmp_path):
                                                        at.pbc)
     assert a.energy == b.energy
     assert np.array_equal(a.forces, b.forces)
+
+
+def test_functions_in_block_style_fall_back_to_yaml(small, tmp_path):
+    """The one-line-per-function fast path and a block-style file give the same potential."""
+    block = SMALL_YACE.replace(
+        "    - {mu0: 1, rank: 1, ndensity: 1, num_ms_combs: 1, mus: [1], ns: [2], ls: [0], ms_combs: [0], ctildes: [0.7]}",
+        "    - mu0: 1\n      rank: 1\n      ndensity: 1\n      num_ms_combs: 1\n      mus: [1]\n      ns: [2]\n"
+        "      ls: [0]\n      ms_combs: [0]\n      ctildes: [0.7]")
+    assert block != SMALL_YACE
+    path = tmp_path / "block.yace"
+    path.write_text(block)
+    assert format_yace(read_yace(path)) == format_yace(read_yace(small))

@@ -1,5 +1,6 @@
 // Python bindings of the Ctilde ACE model: converts a forcefit.ace.CtildePotential into the C++ spec and
 // exposes compute() on numpy CSR neighbour lists.
+#include <pybind11/complex.h>
 #include <pybind11/numpy.h>
 #include <pybind11/stl.h>
 
@@ -88,6 +89,22 @@ using F64 = py::array_t<double, py::array::c_style | py::array::forcecast>;
 }  // namespace
 
 void forcefit::python::bind_ace(py::module_& m) {
+    m.def(
+        "ace_spherical_harmonics",
+        [](int lmax, F64 unit_vectors) {
+            if (unit_vectors.ndim() != 2 || unit_vectors.shape(1) != 3)
+                throw InputError("ace_spherical_harmonics: unit_vectors must have shape (n, 3)");
+            SphericalHarmonics sh(lmax);
+            const py::ssize_t n = unit_vectors.shape(0), nlm = lm_count(lmax);
+            py::array_t<cdouble> y(std::vector<py::ssize_t>{n, nlm}), dy(std::vector<py::ssize_t>{n, nlm, 3});
+            for (py::ssize_t k = 0; k < n; ++k)
+                sh.compute(unit_vectors.data() + 3 * k, y.mutable_data() + k * nlm, dy.mutable_data() + k * nlm * 3);
+            return py::make_tuple(y, dy);
+        },
+        py::arg("lmax"), py::arg("unit_vectors"),
+        "python-ace's Y_lm (sqrt(4 pi) x orthonormal, Condon-Shortley), m >= 0 at l(l+1)/2 + m, and their "
+        "tangential gradients [n, lm, 3].");
+
     py::class_<CtildeModel>(m, "AceCtildeModel",
                             "Compiled Ctilde ACE potential (python-ace conventions). Units: Å, eV.")
         .def(py::init([](const py::object& pot, const std::vector<int>& atomic_numbers, bool share_products) {

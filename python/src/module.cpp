@@ -30,4 +30,5 @@ PYBIND11_MODULE(_core, m) {
 
     forcefit::python::bind_build_info(m);
     forcefit::python::bind_ace(m);
+    forcefit::python::bind_neighbor(m);
 }

@@ -20,25 +20,51 @@ namespace {
 
 constexpr double kY00 = 1.0;  // Y_00 in python-ace's normalisation (see spherical_harmonics.hpp)
 
-// Complex products written out: std::complex's operator* guards against inf/nan and is not inlined.
-inline cdouble cmul(const cdouble& a, const cdouble& b) {
-    return {a.real() * b.real() - a.imag() * b.imag(), a.real() * b.imag() + a.imag() * b.real()};
-}
 inline double re_mul(const cdouble& a, const cdouble& b) { return a.real() * b.real() - a.imag() * b.imag(); }
 
-// value of a node reference: 4*node + 2*conj + negative
-inline cdouble ref_value(const cdouble* val, std::int32_t ref) {
-    cdouble v = val[ref >> 2];
-    if (ref & 2) v = std::conj(v);
-    if (ref & 1) v = -v;
-    return v;
+
+// rho_p += Re(P_g sum_t c_tp A_t) over the prefix groups; ND > 0 fixes the number of densities at
+// compile time so the sums stay in registers (ND = 0: any, given by nd).
+template <int ND>
+void group_densities(std::size_t ngroups, const std::int32_t* prefix, const std::int32_t* first,
+                     const std::int32_t* leaf, const double* coef, const cdouble* val, int nd, double* rho) {
+    constexpr int kMax = 8;
+    const int n = ND > 0 ? ND : nd;
+    for (std::size_t gi = 0; gi < ngroups; ++gi) {
+        double sr[kMax] = {0.0}, si[kMax] = {0.0};
+        for (std::int32_t t = first[gi]; t < first[gi + 1]; ++t) {
+            const double ar = val[leaf[t]].real(), ai = val[leaf[t]].imag();
+            const double* c = coef + std::size_t(t) * n;
+            for (int p = 0; p < n; ++p) {
+                sr[p] += c[p] * ar;
+                si[p] += c[p] * ai;
+            }
+        }
+        const double pr = val[prefix[gi]].real(), pi = val[prefix[gi]].imag();
+        for (int p = 0; p < n; ++p) rho[p] += pr * sr[p] - pi * si[p];
+    }
 }
 
-// pass the adjoint of a reference's value back to its node
-inline void ref_adjoint(cdouble* adj, std::int32_t ref, const cdouble& a) {
-    cdouble b = (ref & 2) ? std::conj(a) : a;
-    if (ref & 1) b = -b;
-    adj[ref >> 2] += b;
+// adjoints of the group sums: abar(P) += sum_t theta_t A_t, abar(A_t) += theta_t P, theta_t = sum_p dF_p c_tp
+template <int ND>
+void group_adjoints(std::size_t ngroups, const std::int32_t* prefix, const std::int32_t* first,
+                    const std::int32_t* leaf, const double* coef, const cdouble* val, int nd, const double* dF,
+                    cdouble* adj) {
+    const int n = ND > 0 ? ND : nd;
+    for (std::size_t gi = 0; gi < ngroups; ++gi) {
+        const double pr = val[prefix[gi]].real(), pi = val[prefix[gi]].imag();
+        double accr = 0.0, acci = 0.0;
+        for (std::int32_t t = first[gi]; t < first[gi + 1]; ++t) {
+            const double* c = coef + std::size_t(t) * n;
+            double theta = 0.0;
+            for (int p = 0; p < n; ++p) theta += dF[p] * c[p];
+            const std::int32_t a = leaf[t];
+            accr += theta * val[a].real();
+            acci += theta * val[a].imag();
+            adj[a] += cdouble(theta * pr, theta * pi);
+        }
+        adj[prefix[gi]] += cdouble(accr, acci);
+    }
 }
 
 }  // namespace
@@ -47,7 +73,7 @@ struct CtildeModel::Workspace {
     std::vector<cdouble> val, adj;     // [nleaf + nodes]
     std::vector<double> a1, w1;        // [nel * nbasis]
     std::vector<double> rad, drad;     // [neighbours][nf]
-    std::vector<cdouble> y, dy;        // [neighbours][nlm], [neighbours][nlm][3]
+    std::vector<cdouble> y;            // [neighbours][nlm]
     std::vector<double> r, rhat;       // [neighbours], [neighbours][3]
     std::vector<int> mu;               // [neighbours]
     std::vector<std::int64_t> pair;    // [neighbours] -> pair index
@@ -60,7 +86,6 @@ struct CtildeModel::Workspace {
         rad.resize(k * nfmax);
         drad.resize(k * nfmax);
         y.resize(k * nlm);
-        dy.resize(k * nlm * 3);
         r.resize(k);
         rhat.resize(3 * k);
         mu.resize(k);
@@ -72,8 +97,8 @@ void CtildeModel::compute_atom(std::int64_t i, int mu_i, const std::int32_t* spe
                                std::int64_t end, const std::int64_t* neigh, const double* rij,
                                const ComputeOptions& opt, Workspace& ws, double& energy, double* pair_grad) const {
     const Species& sp = species_[mu_i];
-    const int nd = sp.ndensity, nlm = nlm_, nf = ws.nf;
-    const std::size_t nnode = std::size_t(nleaf_) + sp.left.size();
+    const int nd = sp.ndensity, nlm = lm_count(lmax_), nf = ws.nf;  // nlm: harmonics with m >= 0
+    const std::size_t nnode = std::size_t(nleaf_) + sp.nodes.size();
     cdouble* val = ws.val.data();
     std::fill(val, val + nleaf_, cdouble(0.0, 0.0));
     std::fill(ws.a1.begin(), ws.a1.end(), 0.0);
@@ -104,7 +129,7 @@ void CtildeModel::compute_atom(std::int64_t i, int mu_i, const std::int32_t* spe
         u[1] = d[1] / r;
         u[2] = d[2] / r;
         cdouble* y = &ws.y[std::size_t(k) * nlm];
-        ylm_.compute(u, y, opt.forces ? &ws.dy[std::size_t(k) * nlm * 3] : nullptr);
+        ylm_.compute(u, y, nullptr);  // gradients come from ladder relations in the force loop
         ws.r[k] = r;
         ws.mu[k] = mu_j;
         ws.pair[k] = p;
@@ -113,13 +138,14 @@ void CtildeModel::compute_atom(std::int64_t i, int mu_i, const std::int32_t* spe
         for (int q = 0; q < nbasis_; ++q) a1[q] += rad[q] * kY00;
         const int L1 = bond.lmax() + 1;
         const double* R = rad + nbasis_;
-        cdouble* A = val + std::size_t(mu_j) * nradmax_ * nlm;
+        cdouble* A = val + std::size_t(mu_j) * nradmax_ * nlm_;
         for (int n = 0; n < bond.nradial(); ++n) {
-            cdouble* An = A + std::size_t(n) * nlm;
+            cdouble* An = A + std::size_t(n) * nlm_;
             for (int l = 0; l < L1; ++l) {
                 const double Rnl = R[n * L1 + l];
-                const int l0 = lm_index(l, 0);
-                for (int m = 0; m <= l; ++m) An[l0 + m] += Rnl * y[l0 + m];
+                cdouble* Anl = An + l * l + l;
+                const cdouble* yl = y + lm_index(l, 0);
+                for (int m = 0; m <= l; ++m) Anl[m] += Rnl * yl[m];
             }
         }
         rho_core += rad[nf - 1];
@@ -135,20 +161,41 @@ void CtildeModel::compute_atom(std::int64_t i, int mu_i, const std::int32_t* spe
     }
     const int nneigh = k;
 
+    // negative-m leaves: A_{l,-m} = (-1)^m conj(A_lm)
+    for (int blk = 0; blk < nel_ * nradmax_; ++blk) {
+        cdouble* An = val + std::size_t(blk) * nlm_;
+        for (int l = 1; l <= lmax_; ++l)
+            for (int m = 1; m <= l; ++m) {
+                const cdouble a = An[l * l + l + m];
+                An[l * l + l - m] = (m & 1) ? cdouble(-a.real(), a.imag()) : std::conj(a);
+            }
+    }
+
     // ---- forward sweep over the product DAG and the densities
-    const std::size_t ninternal = sp.left.size();
-    for (std::size_t q = 0; q < ninternal; ++q)
-        val[nleaf_ + q] = cmul(ref_value(val, sp.left[q]), ref_value(val, sp.right[q]));
+    const std::size_t ninternal = sp.nodes.size();
+    const auto* nodes = sp.nodes.data();
+    double* v = reinterpret_cast<double*>(val);  // complex<double> is layout-compatible with double[2]
+    double* vq = v + 2 * std::size_t(nleaf_);
+    for (std::size_t q = 0; q < ninternal; ++q) {
+        const double* a = v + 2 * std::size_t(nodes[q].left);
+        const double* b = v + 2 * std::size_t(nodes[q].right);
+        vq[2 * q] = a[0] * b[0] - a[1] * b[1];
+        vq[2 * q + 1] = a[0] * b[1] + a[1] * b[0];
+    }
     double* rho = ws.rho.data();
     std::fill(rho, rho + nd, 0.0);
     for (std::size_t t = 0; t < sp.a1_index.size(); ++t) {
         const double a = ws.a1[sp.a1_index[t]];
         for (int p = 0; p < nd; ++p) rho[p] += sp.w1[t * nd + p] * a;
     }
-    for (std::size_t t = 0; t < sp.root_node.size(); ++t) {
-        const double b = val[sp.root_node[t]].real();
-        for (int p = 0; p < nd; ++p) rho[p] += sp.root_coef[t * nd + p] * b;
-    }
+    const std::size_t ngroups = sp.group_prefix.size();
+    const std::int32_t* gfirst = sp.group_first.data();
+    const std::int32_t* tleaf = sp.term_leaf.data();
+    const double* tcoef = sp.term_coef.data();
+    const std::int32_t* gprefix = sp.group_prefix.data();
+    if (nd == 1) group_densities<1>(ngroups, gprefix, gfirst, tleaf, tcoef, val, nd, rho);
+    else if (nd == 2) group_densities<2>(ngroups, gprefix, gfirst, tleaf, tcoef, val, nd, rho);
+    else group_densities<0>(ngroups, gprefix, gfirst, tleaf, tcoef, val, nd, rho);
 
     // ---- embedding and the core-repulsion energy cutoff
     const EmbeddingSpec& emb = emb_[mu_i];
@@ -184,17 +231,29 @@ void CtildeModel::compute_atom(std::int64_t i, int mu_i, const std::int32_t* spe
     // ---- reverse sweep
     cdouble* adj = ws.adj.data();
     std::fill(adj, adj + nnode, cdouble(0.0, 0.0));
-    for (std::size_t t = 0; t < sp.root_node.size(); ++t) {
-        double theta = 0.0;
-        for (int p = 0; p < nd; ++p) theta += dF[p] * sp.root_coef[t * nd + p];
-        adj[sp.root_node[t]] += theta;
-    }
+    if (nd == 1) group_adjoints<1>(ngroups, gprefix, gfirst, tleaf, tcoef, val, nd, dF, adj);
+    else if (nd == 2) group_adjoints<2>(ngroups, gprefix, gfirst, tleaf, tcoef, val, nd, dF, adj);
+    else group_adjoints<0>(ngroups, gprefix, gfirst, tleaf, tcoef, val, nd, dF, adj);
+    double* g = reinterpret_cast<double*>(adj);
+    const double* gq = g + 2 * std::size_t(nleaf_);
     for (std::size_t q = ninternal; q-- > 0;) {
-        const cdouble a = adj[nleaf_ + q];
-        if (a.real() == 0.0 && a.imag() == 0.0) continue;
-        const std::int32_t lr = sp.left[q], rr = sp.right[q];
-        ref_adjoint(adj, lr, cmul(a, ref_value(val, rr)));
-        ref_adjoint(adj, rr, cmul(a, ref_value(val, lr)));
+        // z = x y: abar(x) += abar(z) y, abar(y) += abar(z) x
+        const double zr = gq[2 * q], zi = gq[2 * q + 1];
+        const std::size_t il = 2 * std::size_t(nodes[q].left), ir = 2 * std::size_t(nodes[q].right);
+        const double ar = v[il], ai = v[il + 1], br = v[ir], bi = v[ir + 1];
+        g[il] += zr * br - zi * bi;
+        g[il + 1] += zr * bi + zi * br;
+        g[ir] += zr * ar - zi * ai;
+        g[ir + 1] += zr * ai + zi * ar;
+    }
+    // fold the negative-m leaves back: abar(A_lm) += (-1)^m conj(abar(A_{l,-m}))
+    for (int blk = 0; blk < nel_ * nradmax_; ++blk) {
+        cdouble* Gn = adj + std::size_t(blk) * nlm_;
+        for (int l = 1; l <= lmax_; ++l)
+            for (int m = 1; m <= l; ++m) {
+                const cdouble a = Gn[l * l + l - m];
+                Gn[l * l + l + m] += (m & 1) ? cdouble(-a.real(), a.imag()) : std::conj(a);
+            }
     }
     double* w1 = ws.w1.data();
     std::fill(ws.w1.begin(), ws.w1.end(), 0.0);
@@ -222,31 +281,57 @@ void CtildeModel::compute_atom(std::int64_t i, int mu_i, const std::int32_t* spe
         const int nlm_b = lm_count(bond.lmax());
         std::fill(gr, gr + nlm_b, cdouble(0.0, 0.0));
         std::fill(gd, gd + nlm_b, cdouble(0.0, 0.0));
-        const cdouble* abar = adj + std::size_t(mu_j) * nradmax_ * nlm;
+        const cdouble* abar = adj + std::size_t(mu_j) * nradmax_ * nlm_;
         const double* R = rad + nbasis_;
         const double* dR = drad + nbasis_;
         for (int n = 0; n < bond.nradial(); ++n) {
-            const cdouble* an = abar + std::size_t(n) * nlm;
+            const cdouble* an = abar + std::size_t(n) * nlm_;
             for (int l = 0; l < L1; ++l) {
                 const double Rnl = R[n * L1 + l], dRnl = dR[n * L1 + l];
                 const int l0 = lm_index(l, 0);
+                const cdouble* anl = an + l * l + l;
                 for (int m = 0; m <= l; ++m) {
-                    gr[l0 + m] += Rnl * an[l0 + m];
-                    gd[l0 + m] += dRnl * an[l0 + m];
+                    gr[l0 + m] += Rnl * anl[m];
+                    gd[l0 + m] += dRnl * anl[m];
                 }
             }
         }
+        // Angular part through the solid harmonics F_lm(r) = |r|^l Y_lm(r_hat): grad Y = (grad F - l Y u)/|r|,
+        // and grad F_lm is a combination of F_{l-1, m-1..m+1} (ladder relations, coefficients ladder_*).
         const cdouble* y = &ws.y[std::size_t(kk) * nlm];
-        const cdouble* dy = &ws.dy[std::size_t(kk) * nlm * 3];
-        double g[3] = {0.0, 0.0, 0.0};
-        for (int lm = 0; lm < nlm_b; ++lm) {
-            radial_part += re_mul(gd[lm], y[lm]);
-            g[0] += re_mul(gr[lm], dy[3 * lm + 0]);
-            g[1] += re_mul(gr[lm], dy[3 * lm + 1]);
-            g[2] += re_mul(gr[lm], dy[3 * lm + 2]);
+        double ax = 0.0, ay = 0.0, az = 0.0, ur = 0.0;
+        radial_part += re_mul(gd[0], y[0]);
+        for (int l = 1; l < L1; ++l) {
+            const int l0 = lm_index(l, 0), d0 = lm_index(l - 1, 0);
+            for (int m = 0; m <= l; ++m) {
+                const cdouble g = gr[l0 + m];
+                const cdouble Y = y[l0 + m];
+                radial_part += re_mul(gd[l0 + m], Y);
+                ur += l * re_mul(g, Y);
+                const double cz = ladder_z_[l0 + m], cp = ladder_p_[l0 + m], cm = ladder_m_[l0 + m];
+                if (m <= l - 1) az += cz * re_mul(g, y[d0 + m]);
+                // P+ = g (dx + i dy) F, P- = g (dx - i dy) F
+                double ppr = 0.0, ppi = 0.0, pmr = 0.0, pmi = 0.0;
+                if (m + 1 <= l - 1) {
+                    const cdouble f = y[d0 + m + 1];
+                    ppr = cp * (g.real() * f.real() - g.imag() * f.imag());
+                    ppi = cp * (g.real() * f.imag() + g.imag() * f.real());
+                }
+                if (l >= 2 || m >= 1) {
+                    // F_{l-1, m-1}; for m = 0 it is F_{l-1,-1} = -conj(F_{l-1,1})
+                    const cdouble f = m >= 1 ? y[d0 + m - 1] : cdouble(-y[d0 + 1].real(), y[d0 + 1].imag());
+                    pmr = cm * (g.real() * f.real() - g.imag() * f.imag());
+                    pmi = cm * (g.real() * f.imag() + g.imag() * f.real());
+                }
+                ax += 0.5 * (ppr + pmr);
+                ay += 0.5 * (ppi - pmi);
+            }
         }
+        radial_part -= ur * inv_r;
         double* out = pair_grad + 3 * ws.pair[kk];
-        for (int c = 0; c < 3; ++c) out[c] = radial_part * u[c] + g[c] * inv_r;
+        out[0] = radial_part * u[0] + ax * inv_r;
+        out[1] = radial_part * u[1] + ay * inv_r;
+        out[2] = radial_part * u[2] + az * inv_r;
     }
 }
 
@@ -303,7 +388,7 @@ void CtildeModel::compute_pairs(std::int64_t ncentres, const std::int32_t* centr
     std::size_t max_nodes = 0;
     int max_nd = 1;
     for (const auto& s : species_) {
-        max_nodes = std::max(max_nodes, s.left.size());
+        max_nodes = std::max(max_nodes, s.nodes.size());
         max_nd = std::max(max_nd, s.ndensity);
     }
 
@@ -328,8 +413,8 @@ void CtildeModel::compute_pairs(std::int64_t ncentres, const std::int32_t* centr
         ws.w1.resize(std::size_t(nel_) * nbasis_);
         ws.rho.resize(max_nd);
         ws.drho.resize(max_nd);
-        ws.gr.resize(nlm_);
-        ws.gd.resize(nlm_);
+        ws.gr.resize(lm_count(lmax_));
+        ws.gd.resize(lm_count(lmax_));
 #ifdef FORCEFIT_HAVE_OPENMP
 #pragma omp for schedule(dynamic, 8)
 #endif

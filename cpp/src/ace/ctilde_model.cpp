@@ -64,6 +64,8 @@ CtildeModel::CtildeModel(const CtildeSpec& spec, bool share_products)
     emb_ = spec.embeddings;
     for (int mu = 0; mu < nel_; ++mu) {
         const auto& e = emb_[mu];
+        if (e.ndensity > 8)
+            throw InputError("ACE embedding of " + spec.elements[mu] + ": at most 8 densities are supported");
         if (e.ndensity < 1 || e.fs_parameters.size() != std::size_t(2 * e.ndensity))
             throw InputError("ACE embedding of " + spec.elements[mu] + ": needs 2*ndensity FS_parameters");
     }
@@ -81,14 +83,26 @@ CtildeModel::CtildeModel(const CtildeSpec& spec, bool share_products)
     bonds_.reserve(n2);
     for (const auto& b : spec.bonds) bonds_.emplace_back(b, nbasis_, spec.delta_spline_bins);
     ylm_ = SphericalHarmonics(lmax_);
-    nlm_ = lm_count(lmax_);
+    nlm_ = (lmax_ + 1) * (lmax_ + 1);  // leaves hold every m in -l..l at l*l + l + m
     nleaf_ = nel_ * nradmax_ * nlm_;
     leaf_m_.assign(nleaf_, 0);
     for (int q = 0; q < nleaf_; ++q) {
         const int lm = q % nlm_;
         int l = 0;
-        while (lm_index(l + 1, 0) <= lm) ++l;
-        leaf_m_[q] = static_cast<signed char>(lm - lm_index(l, 0));
+        while ((l + 1) * (l + 1) <= lm) ++l;
+        leaf_m_[q] = static_cast<signed char>(lm - l * l - l);
+    }
+    // ladder coefficients of the solid harmonics in python-ace's normalisation (F_00 = 1, Condon-Shortley)
+    ladder_z_.assign(lm_count(lmax_), 0.0);
+    ladder_p_.assign(lm_count(lmax_), 0.0);
+    ladder_m_.assign(lm_count(lmax_), 0.0);
+    for (int l = 1; l <= lmax_; ++l) {
+        const double s = std::sqrt((2.0 * l + 1.0) / (2.0 * l - 1.0));
+        for (int m = 0; m <= l; ++m) {
+            ladder_z_[lm_index(l, m)] = s * std::sqrt(double((l + m) * (l - m)));
+            ladder_p_[lm_index(l, m)] = s * std::sqrt(double((l - m) * (l - m - 1)));
+            ladder_m_[lm_index(l, m)] = -s * std::sqrt(double((l + m) * (l + m - 1)));
+        }
     }
     species_.resize(nel_);
     for (int mu = 0; mu < nel_; ++mu) compile_species(mu, spec.functions[mu], share_products);
@@ -98,46 +112,30 @@ void CtildeModel::compile_species(int mu, const std::vector<CtildeFunctionSpec>&
     Species& sp = species_[mu];
     const int nd = emb_[mu].ndensity;
     sp.ndensity = nd;
-    std::map<int, int> rank1_slot;               // A1 index -> term
-    std::map<std::vector<int>, std::int32_t> nodes;  // canonical sorted factor codes -> node id
-    std::map<std::int32_t, int> root_slot;        // node -> root
+    std::map<int, int> rank1_slot;                    // A1 index -> term
+    std::map<std::vector<int>, std::int32_t> nodes;   // sorted leaf ids -> node id
+    std::map<std::pair<std::int32_t, int>, int> term_slot;  // (prefix node, last leaf) -> term
+    std::vector<std::int32_t> term_prefix;
+    std::vector<int> term_leaf;
+    std::vector<double> term_coef;
 
-    auto negate = [&](int code) { return leaf_m_[code >> 1] == 0 ? code : (code ^ 1); };
-    auto m_of = [&](int code) { return (code & 1) ? -int(leaf_m_[code >> 1]) : int(leaf_m_[code >> 1]); };
+    // A leaf id names A_{mu n l m} for any sign of m; A_{l,-m} is a leaf of its own, filled per atom
+    // from (-1)^m conj(A_lm), so no product node needs conjugation or sign flips.
+    auto negate = [&](int leaf) { return leaf - 2 * int(leaf_m_[leaf]); };
 
-    // Reference (4*node + 2*conj + negative) to the value prod_{codes} A.
+    // Node id of prod_{leaves} A: a prefix-sharing trie over sorted leaf lists.
     std::function<std::int32_t(const std::vector<int>&)> make;
-    make = [&](const std::vector<int>& codes) -> std::int32_t {
-        if (codes.size() == 1) {
-            const int c = codes[0], flat = c >> 1;
-            if (!(c & 1)) return 4 * flat;
-            const bool odd = (leaf_m_[flat] & 1) != 0;  // A_{l,-m} = (-1)^m conj(A_lm)
-            return 4 * flat + 2 + (odd ? 1 : 0);
-        }
-        std::vector<int> key = codes;
-        int conj = 0, neg = 0;
+    make = [&](const std::vector<int>& leaves) -> std::int32_t {
+        if (leaves.size() == 1) return leaves[0];
         if (share) {
-            std::vector<int> negk(codes.size());
-            std::transform(codes.begin(), codes.end(), negk.begin(), negate);
-            std::sort(negk.begin(), negk.end());
-            if (negk < key) {
-                int msum = 0;
-                for (int c : codes) msum += m_of(c);
-                key.swap(negk);
-                conj = 1;
-                neg = (msum % 2 != 0) ? 1 : 0;
-            }
-            auto it = nodes.find(key);
-            if (it != nodes.end()) return 4 * it->second + 2 * conj + neg;
+            auto it = nodes.find(leaves);
+            if (it != nodes.end()) return it->second;
         }
-        const std::vector<int> prefix(key.begin(), key.end() - 1);
-        const std::int32_t lref = make(prefix);
-        const std::int32_t rref = make(std::vector<int>{key.back()});
-        const std::int32_t id = nleaf_ + std::int32_t(sp.left.size());
-        sp.left.push_back(lref);
-        sp.right.push_back(rref);
-        if (share) nodes.emplace(key, id);
-        return 4 * id + 2 * conj + neg;
+        const std::int32_t left = make(std::vector<int>(leaves.begin(), leaves.end() - 1));
+        const std::int32_t id = nleaf_ + std::int32_t(sp.nodes.size());
+        sp.nodes.push_back({left, leaves.back()});
+        if (share) nodes.emplace(leaves, id);
+        return id;
     };
 
     const std::string where = "ACE functions of species " + std::to_string(mu) + ": ";
@@ -183,32 +181,63 @@ void CtildeModel::compile_species(int mu, const std::vector<CtildeFunctionSpec>&
             bool nonzero = false;
             for (int p = 0; p < nd; ++p) nonzero = nonzero || coef[p] != 0.0;
             if (!nonzero) continue;
-            std::vector<int> codes(rank);
+            std::vector<int> leaves(rank);
+            int msum = 0;
             for (int t = 0; t < rank; ++t) {
                 const int m = f.ms[c * rank + t], l = f.ls[t];
                 if (m < -l || m > l)
                     throw InputError(where + "function " + std::to_string(fi) + " has |m| > l");
-                const int flat = (f.mus[t] * nradmax_ + (f.ns[t] - 1)) * nlm_ + lm_index(l, m < 0 ? -m : m);
-                codes[t] = 2 * flat + (m < 0 ? 1 : 0);
+                leaves[t] = (f.mus[t] * nradmax_ + (f.ns[t] - 1)) * nlm_ + l * l + l + m;
+                msum += m;
             }
-            std::sort(codes.begin(), codes.end());
-            const std::int32_t ref = make(codes);
-            // Re(s conj(v)) = s Re(v): the root coefficient carries the sign, conj does not matter
-            const std::int32_t node = ref >> 2;
-            const double s = (ref & 1) ? -1.0 : 1.0;
-            auto it = root_slot.find(node);
-            int slot;
-            if (it == root_slot.end()) {
-                slot = int(sp.root_node.size());
-                root_slot.emplace(node, slot);
-                sp.root_node.push_back(node);
-                sp.root_coef.resize(sp.root_coef.size() + nd, 0.0);
-            } else {
-                slot = it->second;
+            std::sort(leaves.begin(), leaves.end());
+            // A product and its mirror image (all m -> -m) have equal real parts up to (-1)^{sum m}:
+            // prod A_{-m} = (-1)^{sum m} conj(prod A_m).  Keep one of each pair.
+            double s = 1.0;
+            if (share) {
+                std::vector<int> mirror(rank);
+                std::transform(leaves.begin(), leaves.end(), mirror.begin(), negate);
+                std::sort(mirror.begin(), mirror.end());
+                if (mirror < leaves) {
+                    leaves.swap(mirror);
+                    if (msum % 2 != 0) s = -1.0;
+                }
             }
-            for (int p = 0; p < nd; ++p) sp.root_coef[std::size_t(slot) * nd + p] += s * coef[p];
+            // the last factor is not multiplied in a node: rho_p += Re(prefix * sum_x c_xp A_x) (see header)
+            const int last = leaves.back();
+            leaves.pop_back();
+            const std::int32_t prefix = make(leaves);
+            int slot = -1;
+            if (share) {
+                auto it = term_slot.find({prefix, last});
+                if (it != term_slot.end()) slot = it->second;
+            }
+            if (slot < 0) {
+                slot = int(term_prefix.size());
+                if (share) term_slot.emplace(std::make_pair(prefix, last), slot);
+                term_prefix.push_back(prefix);
+                term_leaf.push_back(last);
+                term_coef.resize(term_coef.size() + nd, 0.0);
+            }
+            for (int p = 0; p < nd; ++p) term_coef[std::size_t(slot) * nd + p] += s * coef[p];
         }
     }
+    // group the terms by prefix (CSR)
+    std::vector<int> order(term_prefix.size());
+    for (std::size_t t = 0; t < order.size(); ++t) order[t] = int(t);
+    std::stable_sort(order.begin(), order.end(), [&](int a, int b) { return term_prefix[a] < term_prefix[b]; });
+    sp.group_first.assign(1, 0);
+    for (std::size_t k = 0; k < order.size(); ++k) {
+        const int t = order[k];
+        if (sp.group_prefix.empty() || sp.group_prefix.back() != term_prefix[t]) {
+            if (!sp.group_prefix.empty()) sp.group_first.push_back(std::int32_t(k));
+            sp.group_prefix.push_back(term_prefix[t]);
+        }
+        sp.term_leaf.push_back(term_leaf[t]);
+        for (int p = 0; p < nd; ++p) sp.term_coef.push_back(term_coef[std::size_t(t) * nd + p]);
+    }
+    sp.group_first.push_back(std::int32_t(order.size()));
+    if (sp.group_prefix.empty()) sp.group_first.assign(1, 0);
 }
 
 void CtildeModel::radial(int mu_i, int mu_j, double r, bool splines, double* values, double* derivs) const {

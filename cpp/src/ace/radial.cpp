@@ -172,13 +172,24 @@ void BondRadial::basis(double r, double* g, double* dg) const {
     for (int k = 0; k < nb; ++k) g[k] = dg[k] = 0.0;
     if (r <= r_in - d_in || r >= rc) return;
 
-    std::vector<double> t(nb + 2), dt(nb + 2);
+    // Chebyshev values on the stack for the usual sizes (this runs per neighbour on the analytic path)
+    constexpr int kStack = 64;
+    double t_stack[kStack], dt_stack[kStack];
+    std::vector<double> t_heap, dt_heap;
+    double* t = t_stack;
+    double* dt = dt_stack;
+    if (nb + 2 > kStack) {
+        t_heap.resize(nb + 2);
+        dt_heap.resize(nb + 2);
+        t = t_heap.data();
+        dt = dt_heap.data();
+    }
     switch (spec_.basis) {
         case RadialBasisKind::ChebExpCos: {
             const double y1 = std::exp(-lam * r / rc), y2 = std::exp(-lam);
             const double x = 1.0 - 2.0 * ((y1 - y2) / (1.0 - y2));
             const double dx = 2.0 * (lam / rc) * (y1 / (1.0 - y2));
-            chebyshev(nb, x, t.data(), dt.data());
+            chebyshev(nb, x, t, dt);
             g[0] = 1.0;
             dg[0] = 0.0;
             for (int k = 1; k < nb; ++k) {
@@ -214,7 +225,7 @@ void BondRadial::basis(double r, double* g, double* dg) const {
                 x = 1.0 - r / rc;
                 dx = -1.0 / rc;
             }
-            chebyshev(nb + 1, x, t.data(), dt.data());
+            chebyshev(nb + 1, x, t, dt);
             for (int k = 0; k < nb; ++k) {
                 g[k] = 0.5 - 0.5 * t[k + 1];
                 dg[k] = -0.5 * dt[k + 1] * dx;

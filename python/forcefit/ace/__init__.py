@@ -26,8 +26,9 @@ def __getattr__(name):
     if name in ("ACECalculator", "PyACECalculator"):
         from . import calculator
         return getattr(calculator, name)
-    if name in ("BBasisPotential", "read_bbasis_yaml", "write_bbasis_yaml", "bbasis_to_ctilde"):
-        module = {"BBasisPotential": "bbasis", "bbasis_to_ctilde": "convert"}.get(name, "yaml_io")
+    if name in ("BBasisPotential", "read_bbasis_yaml", "write_bbasis_yaml", "bbasis_to_ctilde", "construct_bbasis"):
+        module = {"BBasisPotential": "bbasis", "bbasis_to_ctilde": "convert",
+                  "construct_bbasis": "construct"}.get(name, "yaml_io")
         import importlib
         return getattr(importlib.import_module(f".{module}", __name__), name)
     raise AttributeError(f"module {__name__!r} has no attribute {name!r}")

@@ -217,6 +217,7 @@ class CtildePotential:
                     _fail(f"missing bond [{mu_i}, {mu_j}]", path, "bonds")
         for key, bond in self.bonds.items():
             bond.validate(path, f"bonds: {list(key)}")
+        nradbase_global = max(int(b.nradbasemax) for b in self.bonds.values())
         for mu, funcs in self.functions.items():
             if not 0 <= int(mu) < n:
                 _fail(f"species index {mu!r} out of range", path, "functions")
@@ -230,11 +231,13 @@ class CtildePotential:
                           path, f"{where}: ndensity")
                 for t in range(f.rank):
                     bond = self.bonds[(f.mu0, f.mus[t])]
-                    if f.ns[t] > bond.nradmax and f.rank > 1 or f.ls[t] > bond.lmax:
+                    if f.rank > 1 and (f.ns[t] > bond.nradmax or f.ls[t] > bond.lmax):
                         _fail(f"(n, l) = ({f.ns[t]}, {f.ls[t]}) outside bond [{f.mu0}, {f.mus[t]}] "
                               f"(nradmax {bond.nradmax}, lmax {bond.lmax})", path, where)
-                    if f.rank == 1 and f.ns[t] > bond.nradbasemax:
-                        _fail(f"rank-1 n = {f.ns[t]} > nradbasemax {bond.nradbasemax}", path, f"{where}: ns")
+                    # rank-1 functions index g_k up to python-ace's global nradbase (max over bonds)
+                    if f.rank == 1 and (f.ns[t] > nradbase_global or f.ls[t] != 0):
+                        _fail(f"rank-1 function needs l = 0 and n <= {nradbase_global}, got "
+                              f"(n, l) = ({f.ns[t]}, {f.ls[t]})", path, where)
 
 
 __all__ = ["CtildePotential", "Embedding", "Bond", "CtildeFunction",

@@ -31,7 +31,6 @@ from __future__ import annotations
 import math
 import os
 import re
-import tempfile
 from pathlib import Path
 from typing import Any, Dict, List, Optional
 
@@ -41,6 +40,7 @@ import yaml
 from ..errors import FileFormatError
 from .bbasis import (AuxData, BBasisBond, BBasisEmbedding, BBasisFunction, BBasisPotential,
                      SpeciesBlock, resolve)
+from .yace_io import write_text_atomically
 
 _LOADER = getattr(yaml, "CBaseLoader", yaml.BaseLoader)
 
@@ -504,20 +504,7 @@ def _format_block(block: SpeciesBlock) -> List[str]:
 
 def write_bbasis_yaml(pot: BBasisPotential, path) -> None:
     """Write ``pot`` to ``path`` atomically in python-ace's ``.yaml`` layout."""
-    path = Path(path)
-    text = format_bbasis_yaml(pot)
-    directory = path.parent if str(path.parent) else Path(".")
-    fd, tmp = tempfile.mkstemp(prefix=f".{path.name}.", suffix=".tmp", dir=directory)
-    try:
-        with os.fdopen(fd, "w", encoding="utf-8") as fh:
-            fh.write(text)
-        os.replace(tmp, path)
-    except BaseException:
-        try:
-            os.unlink(tmp)
-        except OSError:
-            pass
-        raise
+    write_text_atomically(format_bbasis_yaml(pot), path)
 
 
 __all__ = ["format_bbasis_yaml", "format_float", "parse_bbasis_yaml", "read_bbasis_yaml",

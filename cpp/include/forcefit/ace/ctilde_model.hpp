@@ -13,14 +13,18 @@
 // nearest neighbour distance r_min crosses [rcut_in - dcut_in, rcut_in] and core is the ZBL pair energy.
 //
 // Products: every m-tuple product is a node of a DAG compiled once per central species.  A node is the
-// product of a shorter node and one A (prefix sharing on sorted factor lists), and a tuple and its negation
-// (all m -> -m) share one node, because prod A_{-m} = (-1)^{sum m} conj(prod A_m).  Zero coefficients are
+// product of a shorter node and one A (prefix sharing on sorted factor lists); a tuple and its mirror
+// image (all m -> -m) share one root, because Re prod A_{-m} = (-1)^{sum m} Re prod A_m.  The A_{l,-m} are
+// leaves of their own, filled per atom, so nodes are plain complex products.  The last factor of each
+// product is never multiplied out: the products sharing a prefix P enter as Re(P * sum_x c_x A_x), so a
+// product costs one real-times-complex update (and its node disappears).  Zero coefficients are
 // dropped.  With sharing disabled the DAG degenerates into one independent chain per m-tuple: the plain
 // "product" evaluator, kept for testing.
 //
 // Gradients: one reverse sweep.  With the adjoint abar(z) of a complex value z defined by
-// dE = Re(sum abar(z) dz), a product node z = x y gives abar(x) += abar(z) y, abar(y) += abar(z) x, a
-// reference s*conj(z) passes s*conj(abar) back to z, and the leaves A give dE_i/dr_ij = Re(abar_A dA/dr_ij).
+// dE = Re(sum abar(z) dz), a product node z = x y gives abar(x) += abar(z) y, abar(y) += abar(z) x; the
+// leaf A_{l,-m} = (-1)^m conj(A_lm) passes (-1)^m conj(abar) back to A_lm, and the leaves give
+// dE_i/dr_ij = Re(sum_{m>=0} abar_A dA/dr_ij).
 //
 // Units: Å, eV; forces eV/Å; the virial W = -sum_pairs r_ij (x) dE/dr_ij (eV), so stress = -W/V (ASE sign,
 // tensile positive) is left to the caller.
@@ -79,8 +83,9 @@ public:
     double cutoff() const { return cutoff_; }
     double cutoff(int mu_i, int mu_j) const { return bonds_[mu_i * nel_ + mu_j].rcut(); }
     /// Internal product nodes of species mu (memory and work measure).
-    std::size_t num_nodes(int mu) const { return species_[mu].left.size(); }
-    std::size_t num_roots(int mu) const { return species_[mu].root_node.size(); }
+    std::size_t num_nodes(int mu) const { return species_[mu].nodes.size(); }
+    /// Distinct (prefix, last factor) products entering the densities of species mu.
+    std::size_t num_roots(int mu) const { return species_[mu].term_leaf.size(); }
 
     /// Evaluate on a CSR full neighbour list: neighbours of atom i are p in [first[i], first[i+1]),
     /// owner atom neigh[p], vector rij[p] = r_j + S cell - r_i (Å).  Outputs (caller-allocated):
@@ -110,11 +115,15 @@ private:
         // rank 1: rho_p += w1[t][p] * A1[a1_index[t]]
         std::vector<int> a1_index;
         std::vector<double> w1;
-        // product DAG: node ids < nleaf are the A values; node nleaf + q = ref(left[q]) * ref(right[q]);
-        // a ref is 4*node + 2*conj + negative
-        std::vector<std::int32_t> left, right;
-        std::vector<std::int32_t> root_node;   // roots: rho_p += root_coef[r][p] * Re value(root_node[r])
-        std::vector<double> root_coef;
+        // product DAG: node ids < nleaf are the A values (all m); node nleaf + q = nodes[q].left * A[right]
+        struct Node {
+            std::int32_t left, right;
+        };
+        std::vector<Node> nodes;
+        // densities: for group g with prefix node P = group_prefix[g] and its terms t in
+        // [group_first[g], group_first[g+1]): rho_p += Re(value(P) * sum_t term_coef[t][p] A[term_leaf[t]])
+        std::vector<std::int32_t> group_prefix, group_first, term_leaf;
+        std::vector<double> term_coef;
         int ndensity = 1;
     };
     struct Workspace;
@@ -128,7 +137,7 @@ private:
     int nbasis_ = 0;     // global number of g_k (rank-1 index range)
     int nradmax_ = 0;    // global max n
     int lmax_ = 0;       // global max l
-    int nlm_ = 0;        // lm_count(lmax_)
+    int nlm_ = 0;        // (lmax+1)^2: leaves per (mu, n), m = -l..l at l*l + l + m
     int nleaf_ = 0;      // nel * nradmax * nlm
     double cutoff_ = 0;
     bool zbl_ = false;   // inner_cutoff_type zbl (python-ace applies one type to all bonds)
@@ -136,7 +145,9 @@ private:
     std::vector<EmbeddingSpec> emb_;
     std::vector<BondRadial> bonds_;
     std::vector<Species> species_;
-    std::vector<signed char> leaf_m_;  // m of each leaf (for signs)
+    std::vector<signed char> leaf_m_;  // m of each leaf
+    // d/dz F_lm = z F_{l-1,m}, (d/dx + i d/dy) F_lm = p F_{l-1,m+1}, (d/dx - i d/dy) F_lm = m F_{l-1,m-1}
+    std::vector<double> ladder_z_, ladder_p_, ladder_m_;  // [lm_count(lmax)], m >= 0
     SphericalHarmonics ylm_;
 };
 

@@ -22,7 +22,6 @@ constexpr double kY00 = 1.0;  // Y_00 in python-ace's normalisation (see spheric
 
 inline double re_mul(const cdouble& a, const cdouble& b) { return a.real() * b.real() - a.imag() * b.imag(); }
 
-
 // rho_p += Re(P_g sum_t c_tp A_t) over the prefix groups; ND > 0 fixes the number of densities at
 // compile time so the sums stay in registers (ND = 0: any, given by nd).
 template <int ND>

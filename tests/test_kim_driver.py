@@ -6,7 +6,7 @@ The driver and portable models are written by :mod:`forcefit.kim`, installed wit
 cells; energies, forces, per-atom energies and the virial must equal forcefit's ACECalculator to 1e-10
 relative, and per-atom virials must add up to the virial.  Needs apt packages ``libkim-api-dev``
 (kim-api-collections-management, KIM-API-ITEMS CMake config), ``lammps`` (built with KIM), ``cmake``
-and a C++17 compiler; skips otherwise.  Building the driver takes a while: marked slow.
+and a C++17 compiler; skips otherwise.  Building the driver takes a while: those tests are marked slow.
 """
 
 from __future__ import annotations
@@ -31,8 +31,6 @@ from forcefit.kim import DRIVER_NAME, write_driver, write_model  # noqa: E402
 
 DEBIAN_LMP = Path("/usr/bin/lmp")
 KIM_CM = shutil.which("kim-api-collections-management")
-
-pytestmark = pytest.mark.slow
 
 
 def _debian_lmp_has_kim() -> bool:
@@ -101,6 +99,7 @@ run 0
             "energies": dump[:, 4], "atom_virial": -dump[:, 5:11] / NKTV2P_METAL}
 
 
+@pytest.mark.slow
 @pytest.mark.parametrize("potential", ["Al-Ni_opt_all.yace", "Al.pbe.rhocore.ace", "DFT10B-AgCu.yaml"])
 def test_kim_model_matches_forcefit(kim_collection, shared_dir, potential, tmp_path):
     src = shared_dir / "reference" / "pace" / "potentials" / potential
@@ -124,3 +123,17 @@ def test_write_model_rejects_bad_names(tmp_path, shared_dir):
         write_model(src, tmp_path / "m", "Good__MO_000000000000_000")
     text = (tmp_path / "m" / "CMakeLists.txt").read_text()
     assert DRIVER_NAME in text and "potential.yace" in text
+
+
+def test_cli_writes_model_and_driver(tmp_path, shared_dir):
+    from forcefit.cli.main import main
+    src = shared_dir / "reference" / "pace" / "potentials" / "Al.pbe.in-rank1.ace"
+    assert main(["kim", "write", str(src), str(tmp_path / "model"), "--name", "Al1__MO_000000000000_000"]) == 0
+    from forcefit.ace import read_ace, read_yace
+    written, original = read_yace(tmp_path / "model" / "potential.yace"), read_ace(src)
+    assert written.elements == original.elements
+    assert [len(f) for f in written.functions.values()] == [len(f) for f in original.functions.values()]
+    assert main(["kim", "driver", str(tmp_path / "drv")]) == 0
+    assert (tmp_path / "drv" / "forcefit_kim_driver.cpp").is_file()
+    assert (tmp_path / "drv" / "forcefit-core" / "src" / "ace" / "yace_reader.cpp").is_file()
+    assert main(["kim", "write", str(src), str(tmp_path / "bad"), "--name", "x"]) == 1

@@ -9,7 +9,8 @@
 //   forces        f_i += g, f_j -= g,
 //   virial        KIM's V = sum_pairs r_ij (x) g (Voigt xx yy zz yz xz xy), the negative of the
 //                 LAMMPS/forcefit virial W,
-//   particle virial  half of each pair term on i and half on j.
+//   particle virial  half of each pair term on i and half on j (components r_a g_b with a the
+//                 first Voigt index: yz = r_y g_z, xz = r_x g_z, xy = r_x g_y, as LAMMPS tallies them).
 // No parameters are published (so no Refresh routine).  Every argument is optional.  Errors (file, parse, unknown species) are logged and returned as true
 // (KIM's failure status), never thrown across the C interface.
 #include <cmath>
@@ -158,8 +159,10 @@ int compute(KIM::ModelCompute const* const mc, KIM::ModelComputeArguments const*
                     forces[3 * j + a] -= g[a];
                 }
             if (virial || particle_virial) {
-                const double v[6] = {r[0] * g[0], r[1] * g[1], r[2] * g[2], 0.5 * (r[1] * g[2] + r[2] * g[1]),
-                                     0.5 * (r[0] * g[2] + r[2] * g[0]), 0.5 * (r[0] * g[1] + r[1] * g[0])};
+                // position index first, gradient second, not symmetrised: LAMMPS's ev_tally_xyz convention,
+                // so per-atom virials equal the plugin's (the pair term r (x) g is not symmetric when g is
+                // not along r; the sum over all pairs is)
+                const double v[6] = {r[0] * g[0], r[1] * g[1], r[2] * g[2], r[1] * g[2], r[0] * g[2], r[0] * g[1]};
                 for (int a = 0; a < 6; ++a) {
                     if (virial) virial[a] += v[a];
                     if (particle_virial) {

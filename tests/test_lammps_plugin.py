@@ -235,6 +235,8 @@ def test_bad_settings_are_lammps_errors(as_yace, tmp_path):
     assert "unknown keyword 'fastest'" in err
     err = _failing_run(tmp_path, ["pair_style pace", f"pair_coeff * * {yace} Al"], "nargs")
     assert "one element (or NULL) for each of the 2 atom types" in err
+    err = _failing_run(tmp_path, ["newton off on", "pair_style pace", f"pair_coeff * * {yace} Al Ni"], "newton")
+    assert "requires newton pair on" in err
 
 
 def test_entry_point_autoloads_the_plugin(as_yace, tmp_path):

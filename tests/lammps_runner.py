@@ -20,21 +20,7 @@ import sys
 
 import numpy as np
 
-NKTV2P_METAL = 1.6021765e6  # LAMMPS force->nktv2p for units metal (bar * Å^3 per eV)
-
-
-def write_data(path, cell, positions, types, ntypes, masses):
-    """LAMMPS data file for a cell in LAMMPS's form (a along x, b in the xy plane; rows a, b, c)."""
-    cell = np.asarray(cell, float)
-    assert abs(cell[0, 1]) < 1e-14 and abs(cell[0, 2]) < 1e-14 and abs(cell[1, 2]) < 1e-14
-    lines = ["forcefit test structure", "", f"{len(positions)} atoms", f"{ntypes} atom types", "",
-             f"0.0 {cell[0, 0]:.17g} xlo xhi", f"0.0 {cell[1, 1]:.17g} ylo yhi", f"0.0 {cell[2, 2]:.17g} zlo zhi",
-             f"{cell[1, 0]:.17g} {cell[2, 0]:.17g} {cell[2, 1]:.17g} xy xz yz", "", "Masses", ""]
-    lines += [f"{t + 1} {m:.17g}" for t, m in enumerate(masses)]
-    lines += ["", "Atoms # atomic", ""]
-    lines += [f"{i + 1} {t} {p[0]:.17g} {p[1]:.17g} {p[2]:.17g}" for i, (t, p) in enumerate(zip(types, positions))]
-    with open(path, "w") as fh:
-        fh.write("\n".join(lines) + "\n")
+from lammps_helpers import NKTV2P_METAL
 
 
 def preload_mpi() -> None:

@@ -23,8 +23,7 @@ import pytest
 HERE = Path(__file__).resolve().parent
 sys.path.insert(0, str(HERE))
 
-from lammps_runner import NKTV2P_METAL, write_data  # noqa: E402
-from test_lammps_plugin import assert_close, fcc_cell, reference  # noqa: E402
+from lammps_helpers import NKTV2P_METAL, assert_close, fcc_cell, reference, write_data  # noqa: E402
 
 from forcefit.errors import InputError  # noqa: E402
 from forcefit.kim import DRIVER_NAME, write_driver, write_model  # noqa: E402

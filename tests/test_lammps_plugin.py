@@ -297,3 +297,23 @@ def test_openmp_threads_give_the_same_results(as_yace, tmp_path):
     # per-pair results are thread-independent; the serial tally keeps the summation order
     assert two["energy"] == one["energy"]
     np.testing.assert_array_equal(two["forces"], one["forces"])
+
+
+def test_yace_reader_accepts_yaml_layout_variants(shared_dir, tmp_path):
+    """The plugin's C++ reader: comments, a document marker, quoted scalars and flow collections broken
+    over lines read the same potential (same energy and forces to the last bit)."""
+    src = shared_dir / "reference" / "pace" / "potentials" / "Al-Ni_opt_all.yace"
+    text = src.read_text()
+    variant = "# written by hand\n---\n" + text
+    variant = variant.replace("elements: [Al, Ni]", "elements: ['Al', \"Ni\"]  # quoted symbols")
+    variant = variant.replace("radcoefficients: [[[", "radcoefficients: [\n      [[")
+    variant = variant.replace("], [", "],\n   [")
+    assert variant.count("\n") > text.count("\n") + 10
+    alt = tmp_path / "variant.yace"
+    alt.write_text(variant)
+    atoms, types = fcc_cell(3.8, 2, 0.1, ["Al", "Ni"], seed=10)
+    runs = [run_lammps(tmp_path, atoms, types, ["pair_style pace", f"pair_coeff * * {p} Al Ni"], tag=p.stem)
+            for p in (src, alt)]
+    assert all(isinstance(r, dict) for r in runs), [r.stderr[-1000:] for r in runs if not isinstance(r, dict)]
+    assert runs[0]["energy"] == runs[1]["energy"]
+    np.testing.assert_array_equal(runs[0]["forces"], runs[1]["forces"])

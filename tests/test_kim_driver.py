@@ -146,3 +146,23 @@ def test_cli_writes_model_and_driver(tmp_path, shared_dir):
     assert (tmp_path / "drv" / "forcefit_kim_driver.cpp").is_file()
     assert (tmp_path / "drv" / "forcefit-core" / "src" / "ace" / "yace_reader.cpp").is_file()
     assert main(["kim", "write", str(src), str(tmp_path / "bad"), "--name", "x"]) == 1
+
+
+@pytest.mark.slow
+def test_kim_model_with_broken_parameter_file_fails_cleanly(kim_collection, shared_dir, tmp_path):
+    root, env = kim_collection
+    src = shared_dir / "reference" / "pace" / "potentials" / "Al-Ni_opt_all.yace"
+    name = "Broken__MO_000000000000_000"
+    model = write_model(src, root / name, name)
+    (model / "potential.yace").write_text("elements: [Al, Ni]\nE0: [0, 0]\n")
+    proc = subprocess.run([KIM_CM, "install", "user", str(model)], capture_output=True, text=True, env=env,
+                          timeout=600)
+    assert proc.returncode == 0, proc.stdout[-3000:] + proc.stderr[-3000:]
+    work = tmp_path / "run"
+    work.mkdir()
+    (work / "in.kim").write_text(f"kim init {name} metal\n")
+    proc = subprocess.run([str(DEBIAN_LMP), "-in", "in.kim", "-log", "none"], capture_output=True, text=True,
+                          env=env, cwd=work, timeout=300)
+    assert proc.returncode > 0, f"LAMMPS died by signal {-proc.returncode}" if proc.returncode < 0 else "accepted"
+    assert "ERROR" in proc.stdout + proc.stderr
+    assert "missing key 'deltaSplineBins'" in (work / "kim.log").read_text()

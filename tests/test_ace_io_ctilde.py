@@ -229,3 +229,31 @@ def test_functions_in_block_style_fall_back_to_yaml(small, tmp_path):
     path = tmp_path / "block.yace"
     path.write_text(block)
     assert format_yace(read_yace(path)) == format_yace(read_yace(small))
+
+
+HAVE_CONVERTER = importlib.util.find_spec("forcefit.ace.convert") is not None
+
+
+@pytest.mark.skipif(not (HAVE_PYACE and HAVE_CONVERTER), reason="needs python-ace and forcefit.ace.convert")
+def test_written_yace_reproduces_reference_in_python_ace(shared_dir, tmp_path):
+    """B-basis .yaml -> forcefit Ctilde -> write_yace -> python-ace: the reference energies and forces."""
+    import json
+
+    from ase import Atoms
+    from pyace import PyACECalculator
+
+    from forcefit.ace.evaluator import load_potential
+    ref = json.loads((shared_dir / "reference" / "pace" / "pyace_reference.json").read_text())["cases"]
+    seen = set()
+    for case in ref:
+        name = case["potential"]
+        if not name.endswith(".yaml") or name in seen:
+            continue
+        seen.add(name)
+        out = tmp_path / name.replace(".yaml", ".yace")
+        write_yace(load_potential(shared_dir / "reference" / "pace" / "potentials" / name), out)
+        atoms = Atoms(case["symbols"], positions=case["positions"], cell=case["cell"], pbc=case["pbc"])
+        atoms.calc = PyACECalculator(str(out))
+        assert atoms.get_potential_energy() == pytest.approx(case["energy"], abs=1e-8, rel=1e-12), name
+        np.testing.assert_allclose(atoms.get_forces(), case["forces"], atol=1e-7, err_msg=name)
+    assert len(seen) >= 5

@@ -1,8 +1,11 @@
 // KIM-API 2 model driver for forcefit ACE potentials (python-ace Ctilde .yace parameter file).
 //
 // Model create: the one parameter file is read by forcefit::ace::read_yace_spec and compiled into a
-// CtildeModel; species codes are the element indices of the file; units Å and eV; one neighbour list
-// with the largest bond cutoff, neighbours of non-contributing particles never requested.
+// CtildeModel; species codes are the element indices of the file; one neighbour list with the largest
+// bond cutoff, neighbours of non-contributing particles never requested.  Units: the simulator's
+// requested length and energy units (the core works in Å and eV; lengths are divided by
+// length_factor = Å -> requested on the way in, energies multiplied by energy_factor = eV -> requested
+// on the way out).
 // Compute: contributing particles are the centres, their KIM neighbour lists (which include
 // non-contributing padding/ghost particles) the neighbours; CtildeModel::compute_pairs returns the
 // per-atom energies and per-pair gradients g = dE_i/dr_ij (r_ij = x_j - x_i), which give
@@ -29,8 +32,10 @@ namespace {
 
 struct Driver {
     std::unique_ptr<forcefit::ace::CtildeModel> model;
-    std::vector<double> cutsq;  // [nel*nel]
-    double influence = 0.0;
+    std::vector<double> cutsq;  // [nel*nel], requested length unit squared
+    double influence = 0.0;                 // requested length unit
+    double length_factor = 1.0;             // Å -> requested length unit
+    double energy_factor = 1.0;             // eV -> requested energy unit
     int will_not_request_ghost_neighbours = 1;
     // work arrays
     std::vector<std::int32_t> centre_species, species;
@@ -113,9 +118,9 @@ int compute(KIM::ModelCompute const* const mc, KIM::ModelComputeArguments const*
             const double dx = x[3 * j] - x[3 * i], dy = x[3 * j + 1] - x[3 * i + 1], dz = x[3 * j + 2] - x[3 * i + 2];
             if (dx * dx + dy * dy + dz * dz >= d->cutsq[mu_i * nel + codes[j]]) continue;
             d->neigh.push_back(j);
-            d->rij.push_back(dx);
-            d->rij.push_back(dy);
-            d->rij.push_back(dz);
+            d->rij.push_back(dx / d->length_factor);
+            d->rij.push_back(dy / d->length_factor);
+            d->rij.push_back(dz / d->length_factor);
         }
         d->first.push_back(std::int64_t(d->neigh.size()));
     }
@@ -144,15 +149,19 @@ int compute(KIM::ModelCompute const* const mc, KIM::ModelComputeArguments const*
         for (int k = 0; k < 6; ++k) virial[k] = 0.0;
     if (particle_virial)
         for (int k = 0; k < 6 * n; ++k) particle_virial[k] = 0.0;
+    const double ef = d->energy_factor, gf = d->energy_factor / d->length_factor;
     for (std::int64_t c = 0; c < nc; ++c) {
         const int i = d->centres[c];
-        if (energy) *energy += d->energies[c];
-        if (particle_energy) particle_energy[i] += d->energies[c];
+        if (energy) *energy += ef * d->energies[c];
+        if (particle_energy) particle_energy[i] += ef * d->energies[c];
         if (!need_grad) continue;
         for (std::int64_t p = d->first[c]; p < d->first[c + 1]; ++p) {
             const int j = int(d->neigh[p]);
-            const double* g = &d->pair_grad[3 * p];
-            const double* r = &d->rij[3 * p];
+            const double* ga = &d->pair_grad[3 * p];
+            const double* ra = &d->rij[3 * p];
+            // requested units: g in energy/length, r in length (r (x) g: energy)
+            const double g[3] = {gf * ga[0], gf * ga[1], gf * ga[2]};
+            const double r[3] = {d->length_factor * ra[0], d->length_factor * ra[1], d->length_factor * ra[2]};
             if (forces)
                 for (int a = 0; a < 3; ++a) {
                     forces[3 * i + a] += g[a];
@@ -180,9 +189,9 @@ int compute(KIM::ModelCompute const* const mc, KIM::ModelComputeArguments const*
 }  // namespace
 
 #define KIM_LOGGER_OBJECT_NAME mdc
-extern "C" int model_driver_create(KIM::ModelDriverCreate* const mdc, KIM::LengthUnit const,
-                                   KIM::EnergyUnit const, KIM::ChargeUnit const, KIM::TemperatureUnit const,
-                                   KIM::TimeUnit const) {
+extern "C" int model_driver_create(KIM::ModelDriverCreate* const mdc, KIM::LengthUnit const length_unit,
+                                   KIM::EnergyUnit const energy_unit, KIM::ChargeUnit const,
+                                   KIM::TemperatureUnit const, KIM::TimeUnit const) {
     int nfiles = 0;
     mdc->GetNumberOfParameterFiles(&nfiles);
     if (nfiles != 1) {
@@ -207,16 +216,28 @@ extern "C" int model_driver_create(KIM::ModelDriverCreate* const mdc, KIM::Lengt
         LOG_ERROR(std::string("forcefit ACE driver: ") + e.what());
         return true;
     }
+    using namespace KIM;
+    const LengthUnit lu = length_unit == LENGTH_UNIT::unused ? LENGTH_UNIT::A : length_unit;
+    const EnergyUnit eu = energy_unit == ENERGY_UNIT::unused ? ENERGY_UNIT::eV : energy_unit;
+    if (ModelDriverCreate::ConvertUnit(LENGTH_UNIT::A, ENERGY_UNIT::eV, CHARGE_UNIT::e, TEMPERATURE_UNIT::K,
+                                       TIME_UNIT::ps, lu, eu, CHARGE_UNIT::e, TEMPERATURE_UNIT::K, TIME_UNIT::ps,
+                                       1.0, 0.0, 0.0, 0.0, 0.0, &d->length_factor) ||
+        ModelDriverCreate::ConvertUnit(LENGTH_UNIT::A, ENERGY_UNIT::eV, CHARGE_UNIT::e, TEMPERATURE_UNIT::K,
+                                       TIME_UNIT::ps, lu, eu, CHARGE_UNIT::e, TEMPERATURE_UNIT::K, TIME_UNIT::ps,
+                                       0.0, 1.0, 0.0, 0.0, 0.0, &d->energy_factor)) {
+        LOG_ERROR("forcefit ACE driver: cannot convert Å and eV to the requested units");
+        return true;
+    }
     const int nel = d->model->nelements();
     d->cutsq.resize(std::size_t(nel) * nel);
     for (int a = 0; a < nel; ++a)
         for (int b = 0; b < nel; ++b) {
-            d->cutsq[a * nel + b] = d->model->cutoff(a, b) * d->model->cutoff(a, b);
-            d->influence = std::max(d->influence, d->model->cutoff(a, b));
+            const double rc = d->length_factor * d->model->cutoff(a, b);
+            d->cutsq[a * nel + b] = rc * rc;
+            d->influence = std::max(d->influence, rc);
         }
-    int error = mdc->SetUnits(KIM::LENGTH_UNIT::A, KIM::ENERGY_UNIT::eV, KIM::CHARGE_UNIT::unused,
-                              KIM::TEMPERATURE_UNIT::unused, KIM::TIME_UNIT::unused) ||
-                mdc->SetModelNumbering(KIM::NUMBERING::zeroBased);
+    int error = mdc->SetUnits(lu, eu, CHARGE_UNIT::unused, TEMPERATURE_UNIT::unused, TIME_UNIT::unused) ||
+                mdc->SetModelNumbering(NUMBERING::zeroBased);
     for (int mu = 0; mu < nel && !error; ++mu) error = mdc->SetSpeciesCode(KIM::SpeciesName(spec.elements[mu]), mu);
     if (error) {
         LOG_ERROR("forcefit ACE driver: cannot set units, numbering or species (unknown element symbol?)");

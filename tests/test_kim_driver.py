@@ -67,11 +67,11 @@ def install_model(kim_collection, potential, name):
     return model
 
 
-def run_kim(kim_collection, name, atoms, types, elements, workdir: Path):
+def run_kim(kim_collection, name, atoms, types, elements, workdir: Path, units: str = "metal"):
     _, env = kim_collection
     workdir.mkdir(exist_ok=True)
     write_data(workdir / "data", atoms.cell.array, atoms.positions, types, len(elements), [30.0] * len(elements))
-    (workdir / "in.kim").write_text(f"""kim init {name} metal
+    (workdir / "in.kim").write_text(f"""kim init {name} {units}
 atom_style atomic
 boundary p p p
 atom_modify map array sort 0 0
@@ -166,3 +166,20 @@ def test_kim_model_with_broken_parameter_file_fails_cleanly(kim_collection, shar
     assert proc.returncode > 0, f"LAMMPS died by signal {-proc.returncode}" if proc.returncode < 0 else "accepted"
     assert "ERROR" in proc.stdout + proc.stderr
     assert "missing key 'deltaSplineBins'" in (work / "kim.log").read_text()
+
+
+@pytest.mark.slow
+def test_kim_model_in_real_units(kim_collection, shared_dir, tmp_path):
+    """LAMMPS "real" units (Å, kcal/mol): the driver converts; results are the metal ones times one factor."""
+    src = shared_dir / "reference" / "pace" / "potentials" / "Al-Ni_opt_all.yace"
+    name = "Units__MO_000000000000_000"
+    install_model(kim_collection, src, name)
+    atoms, types = fcc_cell(3.9, 2, 0.1, ["Al", "Ni"], seed=12)
+    metal = run_kim(kim_collection, name, atoms, types, ["Al", "Ni"], tmp_path / "metal")
+    real = run_kim(kim_collection, name, atoms, types, ["Al", "Ni"], tmp_path / "real", units="real")
+    factor = real["energy"] / metal["energy"]
+    assert factor == pytest.approx(23.0605, rel=1e-5)  # kcal/mol per eV
+    np.testing.assert_allclose(real["forces"], factor * metal["forces"], rtol=0,
+                               atol=1e-10 * factor * np.abs(metal["forces"]).max())
+    np.testing.assert_allclose(real["energies"], factor * metal["energies"], rtol=0,
+                               atol=1e-10 * factor * np.abs(metal["energies"]).max())

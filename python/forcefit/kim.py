@@ -2,7 +2,8 @@
 
 The driver ``forcefit_ACE__MD_000000000000_000`` (C++, ``kim-driver/`` in the source tree, shipped as
 ``forcefit/kim_driver/`` in the wheel) evaluates python-ace Ctilde ``.yace`` parameter files with
-forcefit's C++ core: energy, forces, particle energy, virial, particle virial (Å, eV).
+forcefit's C++ core: energy, forces, particle energy, virial, particle virial, in the length and energy
+units the simulator requests.
 
 * :func:`write_driver` writes a self-contained copy of the driver (its sources plus the core's);
 * :func:`write_model` writes a parameterized portable model: the potential as ``.yace`` plus the

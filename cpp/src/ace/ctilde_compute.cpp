@@ -338,20 +338,50 @@ void CtildeModel::compute(std::int64_t natoms, const std::int32_t* species, cons
                           const std::int64_t* neigh, const double* rij, const ComputeOptions& opt,
                           double* energies, double* forces, double* virial) const {
     if (natoms < 0) throw InputError("ACE compute: negative number of atoms");
+    const std::int64_t npairs = natoms > 0 ? first[natoms] : 0;
+    std::vector<double> pair_grad(opt.forces ? std::size_t(3 * npairs) : 0, 0.0);
+    compute_pairs(natoms, species, first, natoms, species, neigh, rij, opt, energies, pair_grad.data());
+    if (!opt.forces) return;
+
+    std::fill(forces, forces + 3 * natoms, 0.0);
+    std::fill(virial, virial + 9, 0.0);
+    for (std::int64_t i = 0; i < natoms; ++i)
+        for (std::int64_t p = first[i]; p < first[i + 1]; ++p) {
+            const double* g = &pair_grad[3 * p];  // dE/dr_ij, r_ij = r_j - r_i
+            const std::int64_t j = neigh[p];
+            const double* d = rij + 3 * p;
+            for (int c = 0; c < 3; ++c) {
+                forces[3 * i + c] += g[c];
+                forces[3 * j + c] -= g[c];
+            }
+            for (int a = 0; a < 3; ++a)
+                for (int b = 0; b < 3; ++b) virial[3 * a + b] -= d[a] * g[b];
+        }
+}
+
+void CtildeModel::compute_pairs(std::int64_t ncentres, const std::int32_t* centre_species, const std::int64_t* first,
+                                std::int64_t nneighbour_atoms, const std::int32_t* neighbour_species,
+                                const std::int64_t* neigh, const double* rij, const ComputeOptions& opt,
+                                double* energies, double* pair_grad) const {
+    if (ncentres < 0 || nneighbour_atoms < 0) throw InputError("ACE compute: negative number of atoms");
     if (first[0] != 0) throw InputError("ACE compute: first[0] must be 0");
-    for (std::int64_t i = 0; i < natoms; ++i) {
-        if (species[i] < 0 || species[i] >= nel_)
+    for (std::int64_t i = 0; i < ncentres; ++i) {
+        if (centre_species[i] < 0 || centre_species[i] >= nel_)
             throw InputError("ACE compute: atom " + std::to_string(i) + " has species index " +
-                             std::to_string(species[i]) + ", the potential has " + std::to_string(nel_) +
+                             std::to_string(centre_species[i]) + ", the potential has " + std::to_string(nel_) +
                              " elements");
         if (first[i + 1] < first[i]) throw InputError("ACE compute: first[] must be non-decreasing");
     }
-    const std::int64_t npairs = first[natoms];
-    for (std::int64_t p = 0; p < npairs; ++p)
-        if (neigh[p] < 0 || neigh[p] >= natoms)
+    const std::int64_t npairs = first[ncentres];
+    for (std::int64_t p = 0; p < npairs; ++p) {
+        if (neigh[p] < 0 || neigh[p] >= nneighbour_atoms)
             throw InputError("ACE compute: neighbour index " + std::to_string(neigh[p]) + " out of range");
-
-    std::vector<double> pair_grad(opt.forces ? std::size_t(3 * npairs) : 0, 0.0);
+        const std::int32_t mu = neighbour_species[neigh[p]];
+        if (mu < 0 || mu >= nel_)
+            throw InputError("ACE compute: neighbour " + std::to_string(neigh[p]) + " has species index " +
+                             std::to_string(mu) + ", the potential has " + std::to_string(nel_) + " elements");
+    }
+    if (opt.forces) std::fill(pair_grad, pair_grad + 3 * npairs, 0.0);
     int nf_max = 0;
     for (const auto& b : bonds_) nf_max = std::max(nf_max, b.nfunctions());
     std::size_t max_nodes = 0;
@@ -387,11 +417,11 @@ void CtildeModel::compute(std::int64_t natoms, const std::int32_t* species, cons
 #ifdef FORCEFIT_HAVE_OPENMP
 #pragma omp for schedule(dynamic, 8)
 #endif
-        for (std::int64_t i = 0; i < natoms; ++i) {
+        for (std::int64_t i = 0; i < ncentres; ++i) {
             if (!errors[tid].empty()) continue;
             try {
-                compute_atom(i, species[i], species, first[i], first[i + 1], neigh, rij, opt, ws, energies[i],
-                             pair_grad.data());
+                compute_atom(i, centre_species[i], neighbour_species, first[i], first[i + 1], neigh, rij, opt, ws,
+                             energies[i], pair_grad);
             } catch (const std::exception& e) {
                 errors[tid] = e.what();
             }
@@ -399,22 +429,6 @@ void CtildeModel::compute(std::int64_t natoms, const std::int32_t* species, cons
     }
     for (const auto& e : errors)
         if (!e.empty()) throw InputError(e);
-    if (!opt.forces) return;
-
-    std::fill(forces, forces + 3 * natoms, 0.0);
-    std::fill(virial, virial + 9, 0.0);
-    for (std::int64_t i = 0; i < natoms; ++i)
-        for (std::int64_t p = first[i]; p < first[i + 1]; ++p) {
-            const double* g = &pair_grad[3 * p];  // dE/dr_ij, r_ij = r_j - r_i
-            const std::int64_t j = neigh[p];
-            const double* d = rij + 3 * p;
-            for (int c = 0; c < 3; ++c) {
-                forces[3 * i + c] += g[c];
-                forces[3 * j + c] -= g[c];
-            }
-            for (int a = 0; a < 3; ++a)
-                for (int b = 0; b < 3; ++b) virial[3 * a + b] -= d[a] * g[b];
-        }
 }
 
 }  // namespace forcefit::ace

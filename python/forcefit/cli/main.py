@@ -15,7 +15,7 @@ from .. import __version__
 from ..errors import ForcefitError
 
 # Modules (relative to forcefit.cli) that each contribute one command group.
-COMMAND_GROUPS = ["dataset_cmd", "model_cmd"]
+COMMAND_GROUPS = ["dataset_cmd", "model_cmd", "kim_cmd"]
 
 
 def build_parser() -> argparse.ArgumentParser:

@@ -95,6 +95,16 @@ public:
                  const std::int64_t* neigh, const double* rij, const ComputeOptions& options,
                  double* energies, double* forces, double* virial) const;
 
+    /// The same evaluation for codes that keep ghost atoms (LAMMPS, KIM): centres c < ncentres of species
+    /// centre_species[c] with neighbours p in [first[c], first[c+1]); neigh[p] indexes
+    /// neighbour_species[0, nneighbour_atoms), rij[p] = r_j - r_c (Å).  Outputs energies[ncentres] (eV)
+    /// and, if options.forces, pair_grad[first[ncentres]][3] = dE_c/dr_cj (eV/Å), from which the caller
+    /// tallies forces (f_c += g, f_j -= g), the virial and per-atom virials.
+    void compute_pairs(std::int64_t ncentres, const std::int32_t* centre_species, const std::int64_t* first,
+                       std::int64_t nneighbour_atoms, const std::int32_t* neighbour_species,
+                       const std::int64_t* neigh, const double* rij, const ComputeOptions& options,
+                       double* energies, double* pair_grad) const;
+
     /// Radial functions of bond (mu_i, mu_j) at r: values/derivatives of [g_k..., R_nl..., core] (see
     /// BondRadial::nfunctions), analytic or spline.
     void radial(int mu_i, int mu_j, double r, bool splines, double* values, double* derivs) const;

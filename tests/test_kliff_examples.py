@@ -9,7 +9,10 @@ from pathlib import Path
 import pytest
 import yaml
 
-PYTHON_DIR = Path(__file__).resolve().parents[1] / "python"
+import forcefit
+
+# the examples run on the forcefit this test imports (installed, or the source tree's python/)
+PYTHON_DIR = Path(forcefit.__file__).resolve().parents[1]
 
 
 def run_example(examples_dir, name, *args, cwd):

@@ -48,11 +48,12 @@ PLUGIN = str(lammps_plugin.plugin_path())
 
 
 def run_lammps(tmp_path: Path, atoms, types, pair, *, ntypes=None, nprocs=1, plugin=PLUGIN, md=None,
-               env_extra=None, tag="run"):
+               env_extra=None, tag="run", autoload=True):
     ntypes = ntypes or int(types.max())
     data = tmp_path / f"{tag}.data"
     write_data(data, atoms.cell.array, atoms.positions, types, ntypes, [30.0] * ntypes)
-    job = {"data": str(data), "plugin": plugin, "pair": pair, "out": str(tmp_path / f"{tag}.npz")}
+    job = {"data": str(data), "plugin": plugin, "pair": pair, "out": str(tmp_path / f"{tag}.npz"),
+           "autoload": autoload}
     if md:
         job["md"] = md
     (tmp_path / f"{tag}.json").write_text(json.dumps(job))
@@ -286,7 +287,7 @@ def test_plugin_for_another_lammps_version_is_a_lammps_error(as_yace, tmp_path):
     yace, _ = as_yace("Al-Ni_opt_all.yace")
     atoms, types = fcc_cell(4.0, 1, 0.05, ["Al", "Ni"], seed=6)
     proc = run_lammps(tmp_path, atoms, types, ["pair_style pace", f"pair_coeff * * {yace} Al Ni"], plugin=str(wrong),
-                      tag="wrongversion")
+                      tag="wrongversion", autoload=False)
     assert not isinstance(proc, dict), "a plugin built for another LAMMPS version was accepted"
     assert proc.returncode > 0, f"LAMMPS died by signal {-proc.returncode}"
     assert "built for LAMMPS version 20200303 but is loaded into LAMMPS version 20250722" in proc.stderr

@@ -38,7 +38,7 @@ from typing import Dict, Optional, Sequence, Tuple
 
 import numpy as np
 
-from ..errors import InputError, NotCompiledError
+from ..errors import ForcefitError, InputError, NotCompiledError
 from ..pacemaker.engine import Evaluation, FitData, LossComponents
 from .bbasis import BBasisPotential
 from .fit_params import ParameterMap, expand_trainable_parameters
@@ -341,6 +341,10 @@ class AceFitEngine:
                 g_crad = g_crad + w_rad @ smooth_grad
             grad = pmap.pullback(g_ctilde, g_crad) + grad_penalty
             grad = np.where(potential.mask, grad, 0.0)
+            if not np.all(np.isfinite(grad)):
+                # an optimizer would stop silently on a NaN gradient
+                raise ForcefitError(f"the loss gradient is not finite ({int(np.sum(~np.isfinite(grad)))} of "
+                                    f"{grad.size} entries) at loss {components.total:.6g}")
         return Evaluation(loss=components.total, gradient=grad, energy=energy, forces=forces, components=components,
                           stress=stress, eval_time=time.perf_counter() - start)
 

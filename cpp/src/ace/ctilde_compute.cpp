@@ -147,7 +147,7 @@ void CtildeModel::compute_atom(std::int64_t i, int mu_i, const std::int32_t* spe
                 for (int m = 0; m <= l; ++m) Anl[m] += Rnl * yl[m];
             }
         }
-        rho_core += rad[nf - 1];
+        rho_core += rad[bond.nfunctions() - 1];  // bonds may differ in size: the core is last of its own
         if (zbl_) {
             const double dz = r - (bond.spec().rcut_in - bond.spec().dcut_in);
             if (dz < dmin) {
@@ -272,7 +272,7 @@ void CtildeModel::compute_atom(std::int64_t i, int mu_i, const std::int32_t* spe
         const double* drad = &ws.drad[std::size_t(kk) * nf];
         const double* u = &ws.rhat[3 * kk];
         const double inv_r = 1.0 / ws.r[kk];
-        double radial_part = dE_dcore * drad[nf - 1] + (kk == kmin ? dE_drmin : 0.0);
+        double radial_part = dE_dcore * drad[bond.nfunctions() - 1] + (kk == kmin ? dE_drmin : 0.0);
         const double* w1j = w1 + std::size_t(mu_j) * nbasis_;
         for (int q = 0; q < nbasis_; ++q) radial_part += w1j[q] * drad[q] * kY00;
 
@@ -334,9 +334,9 @@ void CtildeModel::compute_atom(std::int64_t i, int mu_i, const std::int32_t* spe
     }
 }
 
-void CtildeModel::compute(std::int64_t natoms, const std::int32_t* species, const std::int64_t* first,
-                          const std::int64_t* neigh, const double* rij, const ComputeOptions& opt,
-                          double* energies, double* forces, double* virial) const {
+void CtildeModel::compute_pair_gradients(std::int64_t natoms, const std::int32_t* species,
+                                         const std::int64_t* first, const std::int64_t* neigh, const double* rij,
+                                         const ComputeOptions& opt, double* energies, double* pair_grad) const {
     if (natoms < 0) throw InputError("ACE compute: negative number of atoms");
     if (first[0] != 0) throw InputError("ACE compute: first[0] must be 0");
     for (std::int64_t i = 0; i < natoms; ++i) {
@@ -351,7 +351,7 @@ void CtildeModel::compute(std::int64_t natoms, const std::int32_t* species, cons
         if (neigh[p] < 0 || neigh[p] >= natoms)
             throw InputError("ACE compute: neighbour index " + std::to_string(neigh[p]) + " out of range");
 
-    std::vector<double> pair_grad(opt.forces ? std::size_t(3 * npairs) : 0, 0.0);
+    if (opt.forces) std::fill(pair_grad, pair_grad + 3 * npairs, 0.0);
     int nf_max = 0;
     for (const auto& b : bonds_) nf_max = std::max(nf_max, b.nfunctions());
     std::size_t max_nodes = 0;
@@ -391,7 +391,7 @@ void CtildeModel::compute(std::int64_t natoms, const std::int32_t* species, cons
             if (!errors[tid].empty()) continue;
             try {
                 compute_atom(i, species[i], species, first[i], first[i + 1], neigh, rij, opt, ws, energies[i],
-                             pair_grad.data());
+                             pair_grad);
             } catch (const std::exception& e) {
                 errors[tid] = e.what();
             }
@@ -399,6 +399,14 @@ void CtildeModel::compute(std::int64_t natoms, const std::int32_t* species, cons
     }
     for (const auto& e : errors)
         if (!e.empty()) throw InputError(e);
+}
+
+void CtildeModel::compute(std::int64_t natoms, const std::int32_t* species, const std::int64_t* first,
+                          const std::int64_t* neigh, const double* rij, const ComputeOptions& opt,
+                          double* energies, double* forces, double* virial) const {
+    if (natoms < 0) throw InputError("ACE compute: negative number of atoms");
+    std::vector<double> pair_grad(opt.forces ? std::size_t(3 * first[natoms]) : 0, 0.0);
+    compute_pair_gradients(natoms, species, first, neigh, rij, opt, energies, pair_grad.data());
     if (!opt.forces) return;
 
     std::fill(forces, forces + 3 * natoms, 0.0);

@@ -3,6 +3,7 @@
 // (simplified Bessel basis); python-ace's file conventions for parameters and cutoffs.
 #include "forcefit/ace/radial.hpp"
 
+#include <algorithm>
 #include <cmath>
 #include <string>
 
@@ -99,6 +100,16 @@ BondRadial::BondRadial(const BondSpec& spec, int nbasis_eval, double delta_splin
     nlut_ = static_cast<int>(spec_.rcut / delta_spline_bins);
     if (nlut_ < 2) throw InputError("ACE: deltaSplineBins is not smaller than the cutoff");
     rscale_ = double(nlut_) / spec_.rcut;
+    build_table();
+}
+
+void BondRadial::set_crad(const double* crad, bool rebuild_table) {
+    std::copy(crad, crad + spec_.crad.size(), spec_.crad.begin());
+    table_valid_ = false;
+    if (rebuild_table) build_table();
+}
+
+void BondRadial::build_table() {
     const double inv_rscale = 1.0 / rscale_;
     const int nf = nfunctions();
     table_.assign(std::size_t(nlut_ + 1) * nf * 4, 0.0);
@@ -117,12 +128,15 @@ BondRadial::BondRadial(const BondSpec& spec, int nbasis_eval, double delta_splin
             dv1[f] = s0;
         }
     }
+    table_valid_ = true;
 }
 
 void BondRadial::spline(double r, double* __restrict values, double* __restrict derivs) const {
     const double x = r * rscale_;
     const int nl = static_cast<int>(std::floor(x));
     const int nf = nfunctions();
+    if (!table_valid_)
+        throw InputError("ACE: spline tables are stale after set_parameters without rebuild_splines");
     if (nl <= 0)
         throw InputError("ACE: interatomic distance " + std::to_string(r) +
                          " Å is below the first spline node (atoms on top of each other?)");

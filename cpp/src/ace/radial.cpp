@@ -32,8 +32,6 @@ void chebyshev(int n, double x, double* t, double* dt) {
     }
 }
 
-double sinc(double x) { return x != 0.0 ? std::sin(x) / x : 1.0; }
-double dsinc(double x) { return x != 0.0 ? (std::cos(x) * x - std::sin(x)) / (x * x) : 0.0; }
 
 // ZBL screening function and the Coulomb constant e^2/(4 pi eps0) in eV*Å.
 constexpr double kCoulomb = 14.399645351950543;
@@ -248,12 +246,30 @@ void BondRadial::basis(double r, double* g, double* dg) const {
         }
         case RadialBasisKind::SBessel: {
             // Orthogonalised simplified spherical Bessel functions (Kocer et al.), zero value and slope at rc.
+            // All sines are of multiples k theta, theta = pi r / rc: one sin/cos pair and the angle-addition
+            // recurrence give them all (t holds sin(k theta), dt cos(k theta), k = 0..nb+1).
+            const double theta = kPi * r / rc, s1 = std::sin(theta), c1 = std::cos(theta);
+            t[0] = 0.0;
+            dt[0] = 1.0;
+            for (int q = 1; q <= nb + 1; ++q) {
+                t[q] = t[q - 1] * c1 + dt[q - 1] * s1;
+                dt[q] = dt[q - 1] * c1 - t[q - 1] * s1;
+            }
+            const double scale = std::sqrt(2.0) * kPi / (rc * std::sqrt(rc));
+            // sinc(k theta) and its r-derivative (k pi / rc) dsinc(k theta)
+            auto sinc_k = [&](int q, double& f, double& df) {
+                const double x = q * theta;
+                f = x != 0.0 ? t[q] / x : 1.0;
+                df = x != 0.0 ? (dt[q] * x - t[q]) / (x * x) * (q * kPi / rc) : 0.0;
+            };
             auto fn = [&](int n, double& f, double& df) {
-                const double pre = (n % 2 ? -1.0 : 1.0) * std::sqrt(2.0) * kPi / std::pow(rc, 1.5) * (n + 1) *
-                                   (n + 2) / std::sqrt(double((n + 1) * (n + 1) + (n + 2) * (n + 2)));
-                const double a = (n + 1) * kPi / rc, b = (n + 2) * kPi / rc;
-                f = pre * (sinc(r * a) + sinc(r * b));
-                df = pre * (dsinc(r * a) * a + dsinc(r * b) * b);
+                const double pre = (n % 2 ? -1.0 : 1.0) * scale * (n + 1) * (n + 2) /
+                                   std::sqrt(double((n + 1) * (n + 1) + (n + 2) * (n + 2)));
+                double fa, da, fb, db;
+                sinc_k(n + 1, fa, da);
+                sinc_k(n + 2, fb, db);
+                f = pre * (fa + fb);
+                df = pre * (da + db);
             };
             double f, df;
             fn(0, f, df);

@@ -350,3 +350,15 @@ def test_no_virial_adjoint_equals_zero_virial_adjoint():
         np.testing.assert_array_equal(x, y)
     with pytest.raises(InputError, match="dL_dW"):
         model.parameter_vjp(*args, np.zeros((len(batch.dE), 5)))
+
+
+def test_outputs_false_gives_the_same_gradient():
+    pot = _potential(BINARY_SBESSEL, 33)
+    model = _model(pot)
+    batch = Batch(model, pot, _structures(["Al", "Ni"], 34), 35)
+    args = (batch.species, batch.first, batch.neigh, batch.rij, batch.offset, batch.dE, batch.dF, batch.dW)
+    full = model.parameter_vjp(*args)
+    lean = model.parameter_vjp(*args, outputs=False)
+    assert lean[:3] == (None, None, None)
+    np.testing.assert_array_equal(full[3], lean[3])
+    np.testing.assert_array_equal(full[4], lean[4])

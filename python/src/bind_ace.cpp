@@ -192,7 +192,7 @@ void forcefit::python::bind_ace(py::module_& m) {
         .def(
             "parameter_vjp",
             [](const CtildeModel& self, I32 species, I64 first, I64 neigh, F64 rij, I64 atom_offset, F64 dL_dE,
-               F64 dL_dF, py::object dL_dW, bool splines, int num_threads) {
+               F64 dL_dF, py::object dL_dW, bool splines, int num_threads, bool outputs) {
                 const std::int64_t n = species.size();
                 if (first.size() != n + 1) throw InputError("ACE parameter_vjp: first must have natoms+1 entries");
                 const std::int64_t np = first.data()[n];
@@ -211,6 +211,7 @@ void forcefit::python::bind_ace(py::module_& m) {
                 VjpOptions opt;
                 opt.splines = splines;
                 opt.num_threads = num_threads;
+                opt.outputs = outputs;
                 py::array_t<double> e(nc), f(std::vector<py::ssize_t>{n, 3}), v(std::vector<py::ssize_t>{nc, 6});
                 py::array_t<double> gc(lay.n_ctilde), gr(lay.n_crad);
                 {
@@ -220,11 +221,12 @@ void forcefit::python::bind_ace(py::module_& m) {
                                   e.mutable_data(), f.mutable_data(), v.mutable_data(), gc.mutable_data(),
                                   gr.mutable_data());
                 }
-                return py::make_tuple(e, f, v, gc, gr);
+                if (!outputs) return py::tuple(py::make_tuple(py::none(), py::none(), py::none(), gc, gr));
+                return py::tuple(py::make_tuple(e, f, v, gc, gr));
             },
             py::arg("species"), py::arg("first"), py::arg("neigh"), py::arg("rij"), py::arg("atom_offset"),
             py::arg("dL_dE"), py::arg("dL_dF"), py::arg("dL_dW") = py::none(), py::arg("splines") = false,
-            py::arg("num_threads") = 0,
+            py::arg("num_threads") = 0, py::arg("outputs") = true,
             "Vector-Jacobian product with respect to the trainable parameters, in one pass.\n\n"
             "Configurations c own atoms atom_offset[c]:atom_offset[c+1]; the CSR full neighbour list (species "
             "[N] int32, first [N+1], neigh [P] owner atoms, rij [P,3] = r_j + S cell - r_i in Å) is global and "
@@ -234,7 +236,9 @@ void forcefit::python::bind_ace(py::module_& m) {
             "  grad = sum_c dL_dE[c] dE_c/dtheta + sum_k dL_dF[k] . dF_k/dtheta + sum_c dL_dW[c] . dW_c/dtheta\n"
             "for theta in the flat layout of parameter_layout() (all ctildes incl. rank 1, then all crad). "
             "dL_dW=None: no virial term.  splines=False (default) uses the analytic radial functions (exact "
-            "gradients); the model must have been built with keep_zero_terms=True when any ctilde is zero.")
+            "gradients); the model must have been built with keep_zero_terms=True when any ctilde is zero.  "
+            "outputs=False skips the energy+force pass and returns None for energies, forces and virial "
+            "(for callers that computed them already to form the adjoints).")
         .def(
             "radial",
             [](const CtildeModel& self, int mu_i, int mu_j, F64 r, bool splines) {

@@ -76,6 +76,36 @@ double embedding_second(EmbeddingKind kind, double rho, double mexp) {
     return sign * h2;
 }
 
+// Per-configuration energies, forces and Voigt virials from atom energies and dE_i/dr_ij, serially in pair
+// order (deterministic).
+void reduce_outputs(std::int64_t natoms, const std::int64_t* first, const std::int64_t* neigh, const double* rij,
+                    std::int64_t nconfigs, const std::int64_t* config, const double* atom_energy,
+                    const double* pair_grad, double* energies, double* forces, double* virial) {
+    std::fill(energies, energies + nconfigs, 0.0);
+    std::fill(forces, forces + 3 * natoms, 0.0);
+    std::fill(virial, virial + 6 * nconfigs, 0.0);
+    for (std::int64_t i = 0; i < natoms; ++i) {
+        const std::int64_t c = config[i];
+        energies[c] += atom_energy[i];
+        double* wv = virial + 6 * c;
+        for (std::int64_t p = first[i]; p < first[i + 1]; ++p) {
+            const double* g = &pair_grad[3 * p];
+            const double* d = rij + 3 * p;
+            const std::int64_t j = neigh[p];
+            for (int a = 0; a < 3; ++a) {
+                forces[3 * i + a] += g[a];
+                forces[3 * j + a] -= g[a];
+            }
+            wv[0] -= d[0] * g[0];
+            wv[1] -= d[1] * g[1];
+            wv[2] -= d[2] * g[2];
+            wv[3] -= 0.5 * (d[1] * g[2] + d[2] * g[1]);
+            wv[4] -= 0.5 * (d[0] * g[2] + d[2] * g[0]);
+            wv[5] -= 0.5 * (d[0] * g[1] + d[1] * g[0]);
+        }
+    }
+}
+
 }  // namespace
 
 class CtildeGradientKernel {
@@ -434,15 +464,21 @@ void CtildeGradientKernel::vjp(const CtildeModel& m, std::int64_t natoms, const 
             if (ref.kind < 0)
                 throw InputError("ACE parameter_vjp: the model dropped zero ctildes; build it with keep_zero_terms=true");
 
-    // energies and dE_i/dr_ij on the same radial path (also validates the neighbour list)
+    // energies and dE_i/dr_ij on the same radial path
+    if (natoms < 0 || first[0] != 0) throw InputError("ACE parameter_vjp: invalid neighbour list (first[0] != 0)");
+    for (std::int64_t i = 0; i < natoms; ++i) {
+        if (species[i] < 0 || species[i] >= m.nel_)
+            throw InputError("ACE parameter_vjp: atom " + std::to_string(i) + " has species index " +
+                             std::to_string(species[i]) + " out of range");
+        if (first[i + 1] < first[i]) throw InputError("ACE parameter_vjp: first[] must be non-decreasing");
+    }
+    for (std::int64_t p = 0; p < first[natoms]; ++p)
+        if (neigh[p] < 0 || neigh[p] >= natoms)
+            throw InputError("ACE parameter_vjp: neighbour index " + std::to_string(neigh[p]) + " out of range");
     ComputeOptions copt;
     copt.forces = true;
     copt.splines = options.splines;
     copt.num_threads = options.num_threads;
-    const std::int64_t npairs = first[natoms];
-    std::vector<double> atom_energy(natoms), pair_grad(3 * std::size_t(npairs));
-    m.compute_pair_gradients(natoms, species, first, neigh, rij, copt, atom_energy.data(), pair_grad.data());
-
     std::vector<std::int64_t> config(natoms);
     for (std::int64_t c = 0; c < nconfigs; ++c)
         for (std::int64_t i = atom_offset[c]; i < atom_offset[c + 1]; ++i) config[i] = c;
@@ -451,30 +487,12 @@ void CtildeGradientKernel::vjp(const CtildeModel& m, std::int64_t natoms, const 
             if (config[neigh[p]] != config[i])
                 throw InputError("ACE parameter_vjp: atom " + std::to_string(i) + " has a neighbour in another configuration");
 
-    std::fill(energies, energies + nconfigs, 0.0);
-    std::fill(forces, forces + 3 * natoms, 0.0);
-    std::fill(virial, virial + 6 * nconfigs, 0.0);
-    for (std::int64_t i = 0; i < natoms; ++i) {
-        const std::int64_t c = config[i];
-        energies[c] += atom_energy[i];
-        double* wv = virial + 6 * c;
-        for (std::int64_t p = first[i]; p < first[i + 1]; ++p) {
-            const double* g = &pair_grad[3 * p];
-            const double* d = rij + 3 * p;
-            const std::int64_t j = neigh[p];
-            for (int a = 0; a < 3; ++a) {
-                forces[3 * i + a] += g[a];
-                forces[3 * j + a] -= g[a];
-            }
-            wv[0] -= d[0] * g[0];
-            wv[1] -= d[1] * g[1];
-            wv[2] -= d[2] * g[2];
-            wv[3] -= 0.5 * (d[1] * g[2] + d[2] * g[1]);
-            wv[4] -= 0.5 * (d[0] * g[2] + d[2] * g[0]);
-            wv[5] -= 0.5 * (d[0] * g[1] + d[1] * g[0]);
-        }
+    if (options.outputs) {
+        std::vector<double> atom_energy(natoms), pair_grad(3 * std::size_t(first[natoms]));
+        m.compute_pair_gradients(natoms, species, first, neigh, rij, copt, atom_energy.data(), pair_grad.data());
+        reduce_outputs(natoms, first, neigh, rij, nconfigs, config.data(), atom_energy.data(), pair_grad.data(),
+                       energies, forces, virial);
     }
-
     // Omega_c: the virial adjoint as a symmetric matrix (off-diagonal Voigt entries split in halves)
     std::vector<double> omega(dL_dW ? 9 * std::size_t(nconfigs) : 0);
     for (std::int64_t c = 0; dL_dW && c < nconfigs; ++c) {

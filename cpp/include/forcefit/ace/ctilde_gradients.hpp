@@ -65,6 +65,8 @@ void set_parameters(CtildeModel& model, const double* ctilde, const double* crad
 struct VjpOptions {
     bool splines = false;   ///< spline radial functions (approximate) or analytic (default, exact)
     int num_threads = 0;    ///< 0: OpenMP default
+    bool outputs = true;    ///< also evaluate energies/forces/virial (false: callers that have them already
+                            ///< skip one energy+force pass; the output pointers are then not touched)
 };
 
 /// The vector-Jacobian product (see the file comment).  Inputs: natoms, species[N], first[N+1], neigh[P],
@@ -88,5 +90,7 @@ void parameter_vjp(const CtildeModel& model, std::int64_t natoms, const std::int
 //   model.get_parameters() -> (ctilde [n_ctilde], crad [n_crad])
 //   model.set_parameters(ctilde, crad, rebuild_splines=True)
 //   model.parameter_vjp(species [N] int32, first [N+1], neigh [P], rij [P,3], atom_offset [C+1],
-//                       dL_dE [C], dL_dF [N,3], dL_dW [C,6] or None, splines=False, num_threads=0)
-//       -> (energies [C], forces [N,3], virial [C,6], grad_ctilde [n_ctilde], grad_crad [n_crad])
+//                       dL_dE [C], dL_dF [N,3], dL_dW [C,6] or None, splines=False, num_threads=0,
+//                       outputs=True)
+//       -> (energies [C], forces [N,3], virial [C,6], grad_ctilde [n_ctilde], grad_crad [n_crad]);
+//       outputs=False returns None for energies, forces and virial (saves one energy+force pass).

@@ -219,19 +219,36 @@ def test_unary_chebpow_finnis_sinclair_distance_inner_cutoff_cluster():
     _check_all_kinds(pot, _structures(["Al"], 5, periodic=False), 6, virial=False, expected_ranks=[1, 2, 3, 4])
 
 
+def _rho_core(model, batch):
+    """Core-repulsion density of every atom (last radial function of each bond, summed over neighbours)."""
+    rho = np.zeros(len(batch.species))
+    for i in range(len(rho)):
+        for p in range(batch.first[i], batch.first[i + 1]):
+            a, b = batch.species[i], batch.species[batch.neigh[p]]
+            r = np.linalg.norm(batch.rij[p])
+            if r < model.bond_cutoff(a, b):
+                rho[i] += model.radial(int(a), int(b), np.array([r]), False)[0][0, -1]
+    return rho
+
+
 def test_binary_sbessel_rho_core_switch_active():
     pot = _potential(BINARY_SBESSEL, 7)
     model, batch, _, _ = _check_all_kinds(pot, _structures(["Al", "Ni"], 8), 9, expected_ranks=[1, 2, 3, 4])
     _check_outputs(model, batch)
+    rho = _rho_core(model, batch)
+    assert np.all((rho > 1.0) & (rho < 200.0)), "rho_core must lie inside the switching window"
 
 
 def test_ternary_cheblinear_zbl_mixed_embeddings():
     pot = _potential(TERNARY_CHEBLINEAR_ZBL, 10)
     structures = _structures(["Al", "Cu", "Ni"], 11)
-    for at in structures:  # bring a few pairs inside the ZBL hand-over
-        at.positions[1] = at.positions[0] + 0.55 * (at.positions[1] - at.positions[0]) / 1.0
+    for at in structures:  # one pair inside the ZBL hand-over [rcut_in - dcut_in, rcut_in] = [2.0, 2.5]
+        d = at.positions[1] - at.positions[0]
+        at.positions[1] = at.positions[0] + 2.25 * d / np.linalg.norm(d)
     model, batch, _, _ = _check_all_kinds(pot, structures, 12, expected_ranks=[1, 2, 3])
     _check_outputs(model, batch)
+    rmin = [min(np.linalg.norm(batch.rij[batch.first[i]:batch.first[i + 1]], axis=1)) for i in range(len(batch.species))]
+    assert sum(2.0 < r < 2.5 for r in rmin) >= 2 * len(structures)
 
 
 def test_energy_only_and_force_only_parts_are_separate():

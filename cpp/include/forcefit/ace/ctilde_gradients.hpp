@@ -63,7 +63,9 @@ void get_parameters(const CtildeModel& model, double* ctilde, double* crad);
 void set_parameters(CtildeModel& model, const double* ctilde, const double* crad, bool rebuild_splines = true);
 
 struct VjpOptions {
-    bool splines = false;   ///< spline radial functions (approximate) or analytic (default, exact)
+    bool splines = false;   ///< analytic radial functions (default, for fitting) or the spline tables; the
+                            ///< gradient is exact for whichever model is evaluated (R_nl's Hermite table is
+                            ///< linear in crad), but the tables must be current (set_parameters rebuild)
     int num_threads = 0;    ///< 0: OpenMP default
     bool outputs = true;    ///< also evaluate energies/forces/virial (false: callers that have them already
                             ///< skip one energy+force pass; the output pointers are then not touched)

@@ -87,3 +87,22 @@ def test_ladder_fit_with_interim_potentials(fit_dir):
     from forcefit.ace.yaml_io import read_bbasis_yaml
 
     assert read_bbasis_yaml(fit_dir / "output_potential.yaml").number_of_functions() == 7
+
+
+def test_shipped_cu_example_is_a_valid_pacemaker_run(examples_dir, tmp_path, monkeypatch):
+    """examples/pacemaker_Cu: input and data check out, and a few iterations lower the loss."""
+    import shutil
+
+    source = examples_dir / "pacemaker_Cu"
+    for name in ("input.yaml", "Cu_mlearn_subset.pckl.gzip"):
+        shutil.copy(source / name, tmp_path)
+    monkeypatch.chdir(tmp_path)
+    doc = yaml.safe_load((tmp_path / "input.yaml").read_text())
+    assert doc["fit"]["maxiter"] >= 100 and doc["data"]["reference_energy"] == "auto"
+    doc["fit"]["maxiter"] = 3
+    doc["fit"].pop("repulsion")
+    (tmp_path / "input.yaml").write_text(yaml.safe_dump(doc))
+    assert main(["input.yaml", "--no-predict"]) == 0
+    losses = _losses(tmp_path / "metrics.txt")
+    assert len(losses) == 4 and losses[-1] < losses[0]
+    assert "55 B-functions" in (tmp_path / "log.txt").read_text() or "/55" in (tmp_path / "log.txt").read_text()

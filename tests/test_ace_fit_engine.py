@@ -183,6 +183,10 @@ def test_core_repulsion_auto_sets_zbl(tmp_path):
     assert all(b.inner_cutoff_type == "zbl" for b in pot.blocks)
     with pytest.raises(Exception, match="closer than 6"):
         engine.set_core_repulsion(target, {})
+    # a potential with the ZBL core (e.g. resumed with -p) is fitted with exact gradients as well
+    data = tiny_data(elements)  # shortest distances 1.8-2.1 Å: the ZBL switch is active
+    case = EngineCase(engine, target, data, engine.prepare(data, 4.0), FULL_LOSS)
+    assert case.gradient_error(x, indices=list(range(0, len(x), 9))) < 1e-6
 
 
 def test_orthogonality_weight_is_refused():

@@ -151,6 +151,9 @@ class ParameterMap:
                 flat += size
         self.n_crad_full = flat
         self.R = csr_matrix((np.ones(len(rows)), (rows, cols)), shape=(flat, self.n_parameters))
+        # transposes kept in CSR form: the pullback runs once per loss evaluation
+        self._MT = self.M.T.tocsr()
+        self._RT = self.R.T.tocsr()
 
     # -- masks -----------------------------------------------------------------------------------
 
@@ -207,7 +210,7 @@ class ParameterMap:
 
     def pullback(self, grad_ctilde: np.ndarray, grad_crad_full: np.ndarray) -> np.ndarray:
         """dL/dx from dL/dctilde (n_ctilde,) and dL/dcrad_full (n_crad_full,)."""
-        return self.M.T @ np.asarray(grad_ctilde, dtype=float) + self.R.T @ np.asarray(grad_crad_full, dtype=float)
+        return self._MT @ np.asarray(grad_ctilde, dtype=float) + self._RT @ np.asarray(grad_crad_full, dtype=float)
 
     def bbasis(self, x: np.ndarray) -> BBasisPotential:
         """The B-basis potential (file content) with parameters ``x``."""

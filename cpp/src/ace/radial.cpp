@@ -95,6 +95,23 @@ BondRadial::BondRadial(const BondSpec& spec, int nbasis_eval, double delta_splin
                          " values, expected nradmax*(lmax+1)*nradbasemax = " + std::to_string(ncrad));
 
     // Table layout and node positions follow python-ace so that interpolated values agree to rounding.
+    if (spec_.basis == RadialBasisKind::SBessel) {
+        const double rc = spec_.rcut, scale = std::sqrt(2.0) * kPi / (rc * std::sqrt(rc));
+        sbessel_pre_.assign(nbasis_, 0.0);
+        sbessel_mix_.assign(nbasis_, 0.0);
+        sbessel_norm_.assign(nbasis_, 1.0);
+        double d_prev = 1.0;
+        for (int n = 0; n < nbasis_; ++n) {
+            sbessel_pre_[n] = (n % 2 ? -1.0 : 1.0) * scale * (n + 1) * (n + 2) /
+                              std::sqrt(double((n + 1) * (n + 1) + (n + 2) * (n + 2)));
+            if (n == 0) continue;
+            const double e = double(n) * n * (n + 2) * (n + 2) / (4.0 * std::pow(n + 1, 4) + 1.0);
+            const double d = 1.0 - e / d_prev;
+            sbessel_mix_[n] = std::sqrt(e / d_prev);
+            sbessel_norm_[n] = 1.0 / std::sqrt(d);
+            d_prev = d;
+        }
+    }
     nlut_ = static_cast<int>(spec_.rcut / delta_spline_bins);
     if (nlut_ < 2) throw InputError("ACE: deltaSplineBins is not smaller than the cutoff");
     rscale_ = double(nlut_) / spec_.rcut;
@@ -255,35 +272,20 @@ void BondRadial::basis(double r, double* g, double* dg) const {
                 t[q] = t[q - 1] * c1 + dt[q - 1] * s1;
                 dt[q] = dt[q - 1] * c1 - t[q - 1] * s1;
             }
-            const double scale = std::sqrt(2.0) * kPi / (rc * std::sqrt(rc));
             // sinc(k theta) and its r-derivative (k pi / rc) dsinc(k theta)
             auto sinc_k = [&](int q, double& f, double& df) {
                 const double x = q * theta;
                 f = x != 0.0 ? t[q] / x : 1.0;
                 df = x != 0.0 ? (dt[q] * x - t[q]) / (x * x) * (q * kPi / rc) : 0.0;
             };
-            auto fn = [&](int n, double& f, double& df) {
-                const double pre = (n % 2 ? -1.0 : 1.0) * scale * (n + 1) * (n + 2) /
-                                   std::sqrt(double((n + 1) * (n + 1) + (n + 2) * (n + 2)));
+            // Gram-Schmidt recurrence g_n = (f_n + mix_n g_{n-1}) norm_n with r-independent constants
+            for (int n = 0; n < nb; ++n) {
                 double fa, da, fb, db;
                 sinc_k(n + 1, fa, da);
                 sinc_k(n + 2, fb, db);
-                f = pre * (fa + fb);
-                df = pre * (da + db);
-            };
-            double f, df;
-            fn(0, f, df);
-            g[0] = f;
-            dg[0] = df;
-            double d_prev = 1.0;
-            for (int n = 1; n < nb; ++n) {
-                const double e = double(n) * n * (n + 2) * (n + 2) / (4.0 * std::pow(n + 1, 4) + 1.0);
-                const double d = 1.0 - e / d_prev;
-                fn(n, f, df);
-                const double s = std::sqrt(e / d_prev);
-                g[n] = (f + s * g[n - 1]) / std::sqrt(d);
-                dg[n] = (df + s * dg[n - 1]) / std::sqrt(d);
-                d_prev = d;
+                const double f = sbessel_pre_[n] * (fa + fb), df = sbessel_pre_[n] * (da + db);
+                g[n] = n == 0 ? f : (f + sbessel_mix_[n] * g[n - 1]) * sbessel_norm_[n];
+                dg[n] = n == 0 ? df : (df + sbessel_mix_[n] * dg[n - 1]) * sbessel_norm_[n];
             }
             break;
         }
@@ -333,6 +335,7 @@ void BondRadial::core(double r, double& c, double& dc) const {
         return;
     }
     const double pre = std::fabs(spec_.prehc), lam = std::fabs(spec_.lambdahc);
+    if (pre == 0.0) return;  // no core repulsion (the common case): skip the exponential
     const double lr2 = lam * r * r;
     // the cosine envelope would rise again beyond rcut; python-ace never evaluates there
     if (lr2 < 50.0 && r < spec_.rcut) {

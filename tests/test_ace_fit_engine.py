@@ -214,3 +214,35 @@ def test_trainable_potential_round_trip(tmp_path):
     copy = target.copy()
     copy.set_parameters(x * 2)
     assert np.array_equal(target.get_parameters(), x)
+
+
+def test_potentials_from_files_reset_and_initial_potential(tmp_path):
+    from forcefit.pacemaker.potential_section import PotentialSection
+
+    elements = ["Al", "Ni"]
+    engine = AceFitEngine(num_threads=1)
+    fitted, _ = engine.build_potentials(tiny_section(elements), elements)
+    x = random_point(fitted)
+    fitted.set_parameters(x)
+    fitted.save(tmp_path / "fitted.yaml")
+    # potential: fitted.yaml -> continue from its parameters
+    again, empty = engine.build_potentials(PotentialSection(filename=tmp_path / "fitted.yaml"), elements)
+    assert np.allclose(again.get_parameters(), x, rtol=1e-15, atol=0) and empty.number_of_functions == 0
+    # reset: function coefficients zero, crad = delta
+    reset, _ = engine.build_potentials(PotentialSection(filename=tmp_path / "fitted.yaml", reset=True), elements)
+    fresh, _ = engine.build_potentials(tiny_section(elements), elements)
+    assert np.array_equal(reset.get_parameters(), fresh.get_parameters())
+    # a shape with initial_potential: the target starts from the initial potential's coefficients
+    _, nothing = engine.build_potentials(tiny_section(elements), elements)
+    small, _ = engine.ladder_extend(nothing, fitted, 3, "body_order")
+    small.set_parameters(random_point(small, seed=5))
+    small.save(tmp_path / "small.yaml")
+    section = tiny_section(elements)
+    from dataclasses import replace
+
+    target, initial = engine.build_potentials(replace(section, initial_potential=(tmp_path / "small.yaml",)), elements)
+    assert initial.number_of_functions == small.number_of_functions
+    assert target.number_of_functions == fresh.number_of_functions
+    start = {f.elements + f.ns + f.ls + f.lint: f.coeffs for f in target.bbasis().all_functions()}
+    for f in small.bbasis().all_functions():
+        assert start[f.elements + f.ns + f.ls + f.lint] == f.coeffs

@@ -238,7 +238,8 @@ void forcefit::python::bind_ace(py::module_& m) {
             "dL_dW=None: no virial term.  splines=False (default) uses the analytic radial functions (exact "
             "gradients); the model must have been built with keep_zero_terms=True when any ctilde is zero.  "
             "outputs=False skips the energy+force pass and returns None for energies, forces and virial "
-            "(for callers that computed them already to form the adjoints).")
+            "(for callers that computed them already to form the adjoints).  With all adjoints zero only the "
+            "outputs are evaluated (per-configuration virials at the cost of one energy+force pass).")
         .def(
             "radial",
             [](const CtildeModel& self, int mu_i, int mu_j, F64 r, bool splines) {

@@ -493,6 +493,18 @@ void CtildeGradientKernel::vjp(const CtildeModel& m, std::int64_t natoms, const 
         reduce_outputs(natoms, first, neigh, rij, nconfigs, config.data(), atom_energy.data(), pair_grad.data(),
                        energies, forces, virial);
     }
+    // all adjoints zero (callers after energies, forces and virials only): the gradient is zero
+    const ParameterLayout lay = layout(m);
+    bool any_adjoint = false;
+    for (std::int64_t c = 0; dL_dE && c < nconfigs && !any_adjoint; ++c) any_adjoint = dL_dE[c] != 0.0;
+    for (std::int64_t q = 0; dL_dF && q < 3 * natoms && !any_adjoint; ++q) any_adjoint = dL_dF[q] != 0.0;
+    for (std::int64_t q = 0; dL_dW && q < 6 * nconfigs && !any_adjoint; ++q) any_adjoint = dL_dW[q] != 0.0;
+    if (!any_adjoint) {
+        std::fill(grad_ctilde, grad_ctilde + lay.n_ctilde, 0.0);
+        std::fill(grad_crad, grad_crad + lay.n_crad, 0.0);
+        return;
+    }
+
     // Omega_c: the virial adjoint as a symmetric matrix (off-diagonal Voigt entries split in halves)
     std::vector<double> omega(dL_dW ? 9 * std::size_t(nconfigs) : 0);
     for (std::int64_t c = 0; dL_dW && c < nconfigs; ++c) {
@@ -504,7 +516,6 @@ void CtildeGradientKernel::vjp(const CtildeModel& m, std::int64_t natoms, const 
         o[1] = o[3] = 0.5 * v[5];
     }
 
-    const ParameterLayout lay = layout(m);
     int nf_max = 0;
     for (const auto& b : m.bonds_) nf_max = std::max(nf_max, b.nfunctions());
     std::size_t max_nodes = 0;

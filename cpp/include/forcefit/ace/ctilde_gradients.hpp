@@ -76,7 +76,8 @@ struct VjpOptions {
 /// config c must have owners in c), dL_dE[C], dL_dF[N][3], dL_dW[C][6] or nullptr.  Outputs
 /// (caller-allocated): energies[C] (eV), forces[N][3] (eV/Å), virial[C][6] (eV, Voigt as above),
 /// grad_ctilde[n_ctilde], grad_crad[n_crad] (overwritten).
-/// Throws InputError if the model dropped zero ctildes (build it with keep_zero_terms = true).
+/// All adjoints zero: only the outputs are evaluated (the gradient is zero), a cheap way to get per-configuration
+/// virials.  Throws InputError if the model dropped zero ctildes (build it with keep_zero_terms = true).
 void parameter_vjp(const CtildeModel& model, std::int64_t natoms, const std::int32_t* species,
                    const std::int64_t* first, const std::int64_t* neigh, const double* rij, std::int64_t nconfigs,
                    const std::int64_t* atom_offset, const double* dL_dE, const double* dL_dF, const double* dL_dW,

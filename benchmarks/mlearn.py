@@ -5,7 +5,7 @@ VASP PBE total energies, forces, stresses).  For each element chosen with ``--el
 
 1. the train and test splits become pacemaker DataFrames (``Dataset.to_pacemaker``) in the run folder;
 2. ``pacemaker input.yaml`` fits one ACE potential (shape below; ``reference_energy: auto`` from the
-   training set, applied to the test set too; kappa 0.3; BFGS ``--maxiter`` iterations; training on
+   training set, applied to the test set too; kappa ``--kappa`` (0.3); BFGS ``--maxiter`` iterations; training on
    every ``--stride``-th training structure, all of them by default);
 3. the test-set mean absolute errors -- energy per atom (meV/atom) and force components (eV/Å) -- are
    computed from ``test_pred.pckl.gzip`` and printed beside GAP and MTP as published (SOURCES.md).
@@ -55,7 +55,7 @@ data:
   test_filename: test.pckl.gzip
   reference_energy: auto
 fit:
-  loss: {{kappa: 0.3, L1_coeffs: 1e-8, L2_coeffs: 1e-8}}
+  loss: {{kappa: {kappa}, L1_coeffs: 1e-8, L2_coeffs: 1e-8}}
   optimizer: BFGS
   maxiter: {maxiter}
 backend:
@@ -92,7 +92,7 @@ def fit_element(element: str, args, shared: Path) -> dict:
     n_train = write_split(shared / f"{element}_train.xyz", folder / "train.pckl.gzip", args.stride)
     n_test = write_split(shared / f"{element}_test.xyz", folder / "test.pckl.gzip")
     (folder / "input.yaml").write_text(INPUT.format(element=element, rcut=args.rcut, functions=args.functions,
-                                                    maxiter=args.maxiter))
+                                                    maxiter=args.maxiter, kappa=args.kappa))
     cwd = os.getcwd()
     os.chdir(folder)
     try:
@@ -113,6 +113,7 @@ def main(argv=None) -> int:
     parser.add_argument("--maxiter", type=int, default=300)
     parser.add_argument("--functions", type=int, default=80)
     parser.add_argument("--rcut", type=float, default=5.0)
+    parser.add_argument("--kappa", type=float, default=0.3, help="weight of the forces in the loss")
     parser.add_argument("--stride", type=int, default=1, help="train on every n-th training structure")
     parser.add_argument("--threads", type=int, default=2, help="OpenMP threads of the engine")
     parser.add_argument("--shared", default=os.environ.get("FORCEFIT_SHARED", str(Path(__file__).resolve().parents[2] / "shared")))
@@ -126,8 +127,8 @@ def main(argv=None) -> int:
         return 1
     os.environ["OMP_NUM_THREADS"] = str(args.threads)
     results = [fit_element(e, args, shared) for e in elements]
-    print(f"\nmlearn test-set MAE (ACE: {args.functions} functions, rcut {args.rcut} Å, BFGS {args.maxiter} iterations, "
-          f"training stride {args.stride})")
+    print(f"\nmlearn test-set MAE (ACE: {args.functions} functions, rcut {args.rcut} Å, kappa {args.kappa}, "
+          f"BFGS {args.maxiter} iterations, training stride {args.stride})")
     print(f"{'element':<8} {'train/test atoms':>17}  {'E MAE meV/atom: ACE  GAP  MTP':>31}  "
           f"{'F MAE eV/Å: ACE  GAP  MTP':>27}  {'fit time':>9}")
     for r in results:

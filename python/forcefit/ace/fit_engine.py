@@ -20,6 +20,7 @@ Design
   dL/dcrad, pulled back to the parameters by ``M^T``, ``R^T``.  Regularization (L1, L2 on function
   coefficients, radial smoothness) is added by :mod:`forcefit.ace.regularization`.  Radial functions
   are analytic (no splines) during fitting, as in python-ace's tensorpot backend.
+* Threads: the C++ passes use ``OMP_NUM_THREADS`` threads (all cores when unset).
 * ``ladder_extend``, ``number_of_functions_per_element`` and basis construction come from
   :mod:`forcefit.ace.construct`; ``set_core_repulsion`` sets python-ace's ZBL inner core.
 
@@ -195,8 +196,7 @@ class AceFitEngine:
         base = current.bbasis()
         extended = extend_basis(base, target.bbasis(), ladder_type, int(step))
         grew = extended.number_of_functions() > base.number_of_functions()
-        new = AceTrainablePotential(extended, target.trainable_parameters, dict(current.metadata))
-        return new, grew
+        return current.rebuilt(extended), grew
 
     def set_core_repulsion(self, potential: AceTrainablePotential, min_distance: Dict[Tuple[str, str], float]) -> None:
         if not min_distance:
@@ -216,8 +216,7 @@ class AceFitEngine:
                 block.embedding.rho_core_cut = ZBL_RHO_CUT
                 block.embedding.drho_core_cut = ZBL_DRHO_CUT
         parameters = potential.get_parameters()
-        new = AceTrainablePotential(pot, potential.trainable_parameters, potential.metadata)
-        potential.__dict__.update(new.__dict__)
+        potential.__dict__.update(potential.rebuilt(pot).__dict__)
         potential.set_parameters(parameters)
 
     # -- data ------------------------------------------------------------------------------------

@@ -23,6 +23,7 @@ from __future__ import annotations
 
 import argparse
 import os
+import resource
 import sys
 import tempfile
 import time
@@ -104,7 +105,9 @@ def fit_element(element: str, args, shared: Path) -> dict:
     if status != 0:
         raise SystemExit(f"pacemaker failed for {element} (exit {status}); see {folder / 'log.txt'}")
     e_mae, f_mae = test_mae(folder / "test_pred.pckl.gzip")
-    return dict(element=element, e_mae=e_mae, f_mae=f_mae, wall=wall, n_train=n_train, n_test=n_test, folder=folder)
+    peak_mb = resource.getrusage(resource.RUSAGE_SELF).ru_maxrss / 1024  # of the process so far
+    return dict(element=element, e_mae=e_mae, f_mae=f_mae, wall=wall, n_train=n_train, n_test=n_test,
+                folder=folder, peak_mb=peak_mb)
 
 
 def main(argv=None) -> int:
@@ -130,11 +133,11 @@ def main(argv=None) -> int:
     print(f"\nmlearn test-set MAE (ACE: {args.functions} functions, rcut {args.rcut} Å, kappa {args.kappa}, "
           f"BFGS {args.maxiter} iterations, training stride {args.stride})")
     print(f"{'element':<8} {'train/test atoms':>17}  {'E MAE meV/atom: ACE  GAP  MTP':>31}  "
-          f"{'F MAE eV/Å: ACE  GAP  MTP':>27}  {'fit time':>9}")
+          f"{'F MAE eV/Å: ACE  GAP  MTP':>27}  {'fit time':>9}  {'peak memory':>11}")
     for r in results:
         gap_e, mtp_e, gap_f, mtp_f = PUBLISHED[r["element"]]
         print(f"{r['element']:<8} {r['n_train']:>8}/{r['n_test']:<8}  {r['e_mae']:>17.2f} {gap_e:>5.2f} {mtp_e:>4.2f}  "
-              f"{r['f_mae']:>15.3f} {gap_f:>4.2f} {mtp_f:>4.2f}  {r['wall']:>8.0f}s")
+              f"{r['f_mae']:>15.3f} {gap_f:>4.2f} {mtp_f:>4.2f}  {r['wall']:>8.0f}s  {r['peak_mb']:>8.0f} MB")
     return 0
 
 

@@ -18,7 +18,8 @@ Measured on the shared 2-core development machine (2 threads), Cu, full training
 kappa 0.3 / 300 iterations: E MAE 1.93 meV/atom, F MAE 0.007 eV/Å, 888 s; kappa 0.05 / 300: 0.91, 0.008,
 282 s; kappa 0.02 / 600 (the defaults): 0.43 meV/atom, 0.007 eV/Å, 462 s, peak memory 298 MB
 (GAP 0.46 / 0.01, MTP 0.41 / 0.01).  Defaults, Li (11,576 atoms): 0.61 meV/atom, 0.011 eV/Å, 160 s
-(GAP/MTP 0.49, 0.01); Si (13,233 atoms): 2.48 meV/atom, 0.066 eV/Å, 169 s (GAP 2.91 / 0.07, MTP 2.21 / 0.06).
+(GAP/MTP 0.49, 0.01); Si (13,233 atoms): 2.48 meV/atom, 0.066 eV/Å, 169 s (GAP 2.91 / 0.07, MTP 2.21 / 0.06);
+Ni (27,420 atoms): 0.58 meV/atom, 0.016 eV/Å, 533 s, 306 MB (GAP 0.42 / 0.02, MTP 0.48 / 0.01).
 
 Run:  PYTHONPATH=python python benchmarks/mlearn.py --elements Cu [--maxiter 600] [--functions 80]
       [--stride 1] [--threads 2] [--shared ../shared] [--keep DIR]

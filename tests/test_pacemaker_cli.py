@@ -57,7 +57,9 @@ def test_dry_run_checks_everything_and_stops(cu_dir, capsys):
     assert not (cu_dir / "output_potential.yaml").exists()
 
 
-def test_without_engine_the_fit_stops_clearly(cu_dir, capsys):
+def test_without_engine_the_fit_stops_clearly(cu_dir, capsys, monkeypatch):
+    # a build without the ACE engine module
+    monkeypatch.setattr("forcefit.pacemaker.engine.ENGINE_MODULE", "forcefit.ace.no_such_engine")
     assert main([]) == 1
     err = capsys.readouterr().err
     assert "the ACE fitting engine is not available in this build of forcefit" in err
@@ -95,7 +97,7 @@ def test_query_data_explains(cu_dir, capsys):
 def test_version_and_clean(cu_dir, capsys):
     assert main(["-v"]) == 0
     out = capsys.readouterr().out
-    assert "pacemaker/forcefit version" in out and "ACE fitting engine: not available" in out
+    assert "pacemaker/forcefit version" in out and "ACE fitting engine: available" in out
     for name in ("metrics.txt", "interim_potential_0.yaml", "log.txt"):
         (cu_dir / name).write_text("x")
     (cu_dir / "report").mkdir()

@@ -5,6 +5,7 @@
 #include <pybind11/stl.h>
 
 #include "bindings.hpp"
+#include "forcefit/ace/ctilde_gradients.hpp"
 #include "forcefit/ace/ctilde_model.hpp"
 #include "forcefit/error.hpp"
 
@@ -107,10 +108,14 @@ void forcefit::python::bind_ace(py::module_& m) {
 
     py::class_<CtildeModel>(m, "AceCtildeModel",
                             "Compiled Ctilde ACE potential (python-ace conventions). Units: Å, eV.")
-        .def(py::init([](const py::object& pot, const std::vector<int>& atomic_numbers, bool share_products) {
-                 return new CtildeModel(spec_from_python(pot, atomic_numbers), share_products);
+        .def(py::init([](const py::object& pot, const std::vector<int>& atomic_numbers, bool share_products,
+                         bool keep_zero_terms) {
+                 return new CtildeModel(spec_from_python(pot, atomic_numbers), share_products, keep_zero_terms);
              }),
-             py::arg("potential"), py::arg("atomic_numbers") = std::vector<int>{}, py::arg("share_products") = true)
+             py::arg("potential"), py::arg("atomic_numbers") = std::vector<int>{}, py::arg("share_products") = true,
+             py::arg("keep_zero_terms") = false,
+             "keep_zero_terms=True keeps products whose Ctilde coefficients are all zero, so that every "
+             "coefficient can be trained (parameter_vjp, set_parameters need it when some are zero).")
         .def_property_readonly("cutoff", [](const CtildeModel& self) { return self.cutoff(); })
         .def_property_readonly("nelements", &CtildeModel::nelements)
         .def("bond_cutoff", [](const CtildeModel& s, int a, int b) { return s.cutoff(a, b); })
@@ -146,6 +151,95 @@ void forcefit::python::bind_ace(py::module_& m) {
             py::arg("species"), py::arg("first"), py::arg("neigh"), py::arg("rij"), py::arg("forces") = true,
             py::arg("splines") = true, py::arg("num_threads") = 0,
             "Per-atom energies [N] (eV), forces [N,3] (eV/Å) and virial [3,3] = -sum r_ij (x) dE/dr_ij (eV).")
+        .def(
+            "parameter_layout",
+            [](const CtildeModel& self) {
+                const ParameterLayout lay = parameter_layout(self);
+                py::dict d;
+                d["n_ctilde"] = lay.n_ctilde;
+                d["n_crad"] = lay.n_crad;
+                d["function_first"] = py::array_t<std::int64_t>(lay.function_first.size(), lay.function_first.data());
+                d["ctilde_offsets"] = py::array_t<std::int64_t>(lay.ctilde_offsets.size(), lay.ctilde_offsets.data());
+                d["crad_offsets"] = py::array_t<std::int64_t>(lay.crad_offsets.size(), lay.crad_offsets.data());
+                return d;
+            },
+            "Flat parameter layout (see cpp/include/forcefit/ace/ctilde_gradients.hpp): dict with n_ctilde, n_crad, "
+            "function_first [nelements+1] (global index of each species' first function, species-major, list "
+            "order), ctilde_offsets [nfunctions+1] (function g's ctildes [num_ms_combs, ndensity] start at "
+            "ctilde_offsets[g]), crad_offsets [nelements^2+1] (bond mu_i*nelements+mu_j's crad "
+            "[nradmax, lmax+1, nradbasemax] starts there).")
+        .def(
+            "get_parameters",
+            [](const CtildeModel& self) {
+                const ParameterLayout lay = parameter_layout(self);
+                py::array_t<double> c(lay.n_ctilde), r(lay.n_crad);
+                get_parameters(self, c.mutable_data(), r.mutable_data());
+                return py::make_tuple(c, r);
+            },
+            "(ctilde [n_ctilde], crad [n_crad]) in the flat layout of parameter_layout().")
+        .def(
+            "set_parameters",
+            [](CtildeModel& self, F64 ctilde, F64 crad, bool rebuild_splines) {
+                const ParameterLayout lay = parameter_layout(self);
+                if (ctilde.size() != lay.n_ctilde || crad.size() != lay.n_crad)
+                    throw InputError("ACE set_parameters: expected " + std::to_string(lay.n_ctilde) + " ctilde and " +
+                                     std::to_string(lay.n_crad) + " crad values");
+                set_parameters(self, ctilde.data(), crad.data(), rebuild_splines);
+            },
+            py::arg("ctilde"), py::arg("crad"), py::arg("rebuild_splines") = true,
+            "Replace all trainable parameters (flat layout). rebuild_splines=False skips the spline tables "
+            "(then only splines=False evaluations work until the next rebuild).")
+        .def(
+            "parameter_vjp",
+            [](const CtildeModel& self, I32 species, I64 first, I64 neigh, F64 rij, I64 atom_offset, F64 dL_dE,
+               F64 dL_dF, py::object dL_dW, bool splines, int num_threads, bool outputs) {
+                const std::int64_t n = species.size();
+                if (first.size() != n + 1) throw InputError("ACE parameter_vjp: first must have natoms+1 entries");
+                const std::int64_t np = first.data()[n];
+                if (neigh.size() != np || rij.size() != 3 * np)
+                    throw InputError("ACE parameter_vjp: neigh must have first[-1] entries and rij shape (first[-1], 3)");
+                const std::int64_t nc = atom_offset.size() - 1;
+                if (nc < 0 || dL_dE.size() != nc || dL_dF.size() != 3 * n)
+                    throw InputError("ACE parameter_vjp: need atom_offset [C+1], dL_dE [C], dL_dF [N,3]");
+                F64 w;  // stays unused (not null: an empty array) when dL_dW is None
+                const bool has_w = !dL_dW.is_none();
+                if (has_w) {
+                    w = F64::ensure(dL_dW);
+                    if (!w || w.size() != 6 * nc) throw InputError("ACE parameter_vjp: dL_dW must have shape [C, 6]");
+                }
+                const ParameterLayout lay = parameter_layout(self);
+                VjpOptions opt;
+                opt.splines = splines;
+                opt.num_threads = num_threads;
+                opt.outputs = outputs;
+                py::array_t<double> e(nc), f(std::vector<py::ssize_t>{n, 3}), v(std::vector<py::ssize_t>{nc, 6});
+                py::array_t<double> gc(lay.n_ctilde), gr(lay.n_crad);
+                {
+                    py::gil_scoped_release release;
+                    parameter_vjp(self, n, species.data(), first.data(), neigh.data(), rij.data(), nc,
+                                  atom_offset.data(), dL_dE.data(), dL_dF.data(), has_w ? w.data() : nullptr, opt,
+                                  e.mutable_data(), f.mutable_data(), v.mutable_data(), gc.mutable_data(),
+                                  gr.mutable_data());
+                }
+                if (!outputs) return py::tuple(py::make_tuple(py::none(), py::none(), py::none(), gc, gr));
+                return py::tuple(py::make_tuple(e, f, v, gc, gr));
+            },
+            py::arg("species"), py::arg("first"), py::arg("neigh"), py::arg("rij"), py::arg("atom_offset"),
+            py::arg("dL_dE"), py::arg("dL_dF"), py::arg("dL_dW") = py::none(), py::arg("splines") = false,
+            py::arg("num_threads") = 0, py::arg("outputs") = true,
+            "Vector-Jacobian product with respect to the trainable parameters, in one pass.\n\n"
+            "Configurations c own atoms atom_offset[c]:atom_offset[c+1]; the CSR full neighbour list (species "
+            "[N] int32, first [N+1], neigh [P] owner atoms, rij [P,3] = r_j + S cell - r_i in Å) is global and "
+            "must not link configurations.  Returns (energies [C] eV, forces [N,3] eV/Å, virial [C,6] eV, "
+            "grad_ctilde [n_ctilde], grad_crad [n_crad]) with virial W = -sum_pairs r_ij (x) dE/dr_ij in Voigt "
+            "order xx yy zz yz xz xy (off-diagonals symmetrised; stress = -W/V, ASE sign) and\n"
+            "  grad = sum_c dL_dE[c] dE_c/dtheta + sum_k dL_dF[k] . dF_k/dtheta + sum_c dL_dW[c] . dW_c/dtheta\n"
+            "for theta in the flat layout of parameter_layout() (all ctildes incl. rank 1, then all crad). "
+            "dL_dW=None: no virial term.  splines=False (default) uses the analytic radial functions (exact "
+            "gradients); the model must have been built with keep_zero_terms=True when any ctilde is zero.  "
+            "outputs=False skips the energy+force pass and returns None for energies, forces and virial "
+            "(for callers that computed them already to form the adjoints).  With all adjoints zero only the "
+            "outputs are evaluated (per-configuration virials at the cost of one energy+force pass).")
         .def(
             "radial",
             [](const CtildeModel& self, int mu_i, int mu_j, F64 r, bool splines) {

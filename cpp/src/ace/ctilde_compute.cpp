@@ -147,7 +147,7 @@ void CtildeModel::compute_atom(std::int64_t i, int mu_i, const std::int32_t* spe
                 for (int m = 0; m <= l; ++m) Anl[m] += Rnl * yl[m];
             }
         }
-        rho_core += rad[nf - 1];
+        rho_core += rad[bond.nfunctions() - 1];  // bonds may differ in size: the core is last of its own
         if (zbl_) {
             const double dz = r - (bond.spec().rcut_in - bond.spec().dcut_in);
             if (dz < dmin) {
@@ -272,7 +272,7 @@ void CtildeModel::compute_atom(std::int64_t i, int mu_i, const std::int32_t* spe
         const double* drad = &ws.drad[std::size_t(kk) * nf];
         const double* u = &ws.rhat[3 * kk];
         const double inv_r = 1.0 / ws.r[kk];
-        double radial_part = dE_dcore * drad[nf - 1] + (kk == kmin ? dE_drmin : 0.0);
+        double radial_part = dE_dcore * drad[bond.nfunctions() - 1] + (kk == kmin ? dE_drmin : 0.0);
         const double* w1j = w1 + std::size_t(mu_j) * nbasis_;
         for (int q = 0; q < nbasis_; ++q) radial_part += w1j[q] * drad[q] * kY00;
 

@@ -53,7 +53,7 @@ void embedding_value(EmbeddingKind kind, double rho, double mexp, double& f, dou
     df = yoff + mexp * (1.0 - xoff) * std::pow(xoff + a, mexp - 1.0);
 }
 
-CtildeModel::CtildeModel(const CtildeSpec& spec, bool share_products)
+CtildeModel::CtildeModel(const CtildeSpec& spec, bool share_products, bool keep_zero_terms)
     : nel_(int(spec.elements.size())), ylm_(0) {
     if (nel_ < 1) throw InputError("ACE potential has no elements");
     const std::size_t n2 = std::size_t(nel_) * nel_;
@@ -105,10 +105,11 @@ CtildeModel::CtildeModel(const CtildeSpec& spec, bool share_products)
         }
     }
     species_.resize(nel_);
-    for (int mu = 0; mu < nel_; ++mu) compile_species(mu, spec.functions[mu], share_products);
+    for (int mu = 0; mu < nel_; ++mu) compile_species(mu, spec.functions[mu], share_products, keep_zero_terms);
 }
 
-void CtildeModel::compile_species(int mu, const std::vector<CtildeFunctionSpec>& funcs, bool share) {
+void CtildeModel::compile_species(int mu, const std::vector<CtildeFunctionSpec>& funcs, bool share,
+                                  bool keep_zeros) {
     Species& sp = species_[mu];
     const int nd = emb_[mu].ndensity;
     sp.ndensity = nd;
@@ -153,6 +154,8 @@ void CtildeModel::compile_species(int mu, const std::vector<CtildeFunctionSpec>&
             if (f.mus[t] < 0 || f.mus[t] >= nel_ || f.ns[t] < 1 || f.ls[t] < 0)
                 throw InputError(where + "function " + std::to_string(fi) + " has an invalid (mu, n, l)");
         }
+        sp.function_nms.push_back(std::int32_t(nms));
+        sp.ctildes.insert(sp.ctildes.end(), f.ctildes.begin(), f.ctildes.end());
         if (rank == 1) {
             if (f.ns[0] > nbasis_ || f.ls[0] != 0)
                 throw InputError(where + "rank-1 function " + std::to_string(fi) + " needs l = 0 and n <= nradbase");
@@ -167,8 +170,10 @@ void CtildeModel::compile_species(int mu, const std::vector<CtildeFunctionSpec>&
             } else {
                 slot = it->second;
             }
-            for (std::size_t c = 0; c < nms; ++c)
+            for (std::size_t c = 0; c < nms; ++c) {
                 for (int p = 0; p < nd; ++p) sp.w1[std::size_t(slot) * nd + p] += f.ctildes[c * nd + p];
+                sp.refs.push_back({1, slot, 1.0});
+            }
             continue;
         }
         for (int t = 0; t < rank; ++t)
@@ -178,8 +183,9 @@ void CtildeModel::compile_species(int mu, const std::vector<CtildeFunctionSpec>&
                                  ") beyond the radial functions");
         for (std::size_t c = 0; c < nms; ++c) {
             const double* coef = &f.ctildes[c * nd];
-            bool nonzero = false;
+            bool nonzero = keep_zeros;
             for (int p = 0; p < nd; ++p) nonzero = nonzero || coef[p] != 0.0;
+            sp.refs.push_back({-1, 0, 1.0});
             if (!nonzero) continue;
             std::vector<int> leaves(rank);
             int msum = 0;
@@ -220,6 +226,7 @@ void CtildeModel::compile_species(int mu, const std::vector<CtildeFunctionSpec>&
                 term_coef.resize(term_coef.size() + nd, 0.0);
             }
             for (int p = 0; p < nd; ++p) term_coef[std::size_t(slot) * nd + p] += s * coef[p];
+            sp.refs.back() = {0, slot, s};
         }
     }
     // group the terms by prefix (CSR)
@@ -238,6 +245,11 @@ void CtildeModel::compile_species(int mu, const std::vector<CtildeFunctionSpec>&
     }
     sp.group_first.push_back(std::int32_t(order.size()));
     if (sp.group_prefix.empty()) sp.group_first.assign(1, 0);
+    // product terms now live at their grouped position
+    std::vector<std::int32_t> position(order.size());
+    for (std::size_t k = 0; k < order.size(); ++k) position[order[k]] = std::int32_t(k);
+    for (auto& ref : sp.refs)
+        if (ref.kind == 0) ref.slot = position[ref.slot];
 }
 
 void CtildeModel::radial(int mu_i, int mu_j, double r, bool splines, double* values, double* derivs) const {

@@ -3,6 +3,7 @@
 // (simplified Bessel basis); python-ace's file conventions for parameters and cutoffs.
 #include "forcefit/ace/radial.hpp"
 
+#include <algorithm>
 #include <cmath>
 #include <string>
 
@@ -31,8 +32,6 @@ void chebyshev(int n, double x, double* t, double* dt) {
     }
 }
 
-double sinc(double x) { return x != 0.0 ? std::sin(x) / x : 1.0; }
-double dsinc(double x) { return x != 0.0 ? (std::cos(x) * x - std::sin(x)) / (x * x) : 0.0; }
 
 // ZBL screening function and the Coulomb constant e^2/(4 pi eps0) in eV*Å.
 constexpr double kCoulomb = 14.399645351950543;
@@ -96,9 +95,36 @@ BondRadial::BondRadial(const BondSpec& spec, int nbasis_eval, double delta_splin
                          " values, expected nradmax*(lmax+1)*nradbasemax = " + std::to_string(ncrad));
 
     // Table layout and node positions follow python-ace so that interpolated values agree to rounding.
+    if (spec_.basis == RadialBasisKind::SBessel) {
+        const double rc = spec_.rcut, scale = std::sqrt(2.0) * kPi / (rc * std::sqrt(rc));
+        sbessel_pre_.assign(nbasis_, 0.0);
+        sbessel_mix_.assign(nbasis_, 0.0);
+        sbessel_norm_.assign(nbasis_, 1.0);
+        double d_prev = 1.0;
+        for (int n = 0; n < nbasis_; ++n) {
+            sbessel_pre_[n] = (n % 2 ? -1.0 : 1.0) * scale * (n + 1) * (n + 2) /
+                              std::sqrt(double((n + 1) * (n + 1) + (n + 2) * (n + 2)));
+            if (n == 0) continue;
+            const double e = double(n) * n * (n + 2) * (n + 2) / (4.0 * std::pow(n + 1, 4) + 1.0);
+            const double d = 1.0 - e / d_prev;
+            sbessel_mix_[n] = std::sqrt(e / d_prev);
+            sbessel_norm_[n] = 1.0 / std::sqrt(d);
+            d_prev = d;
+        }
+    }
     nlut_ = static_cast<int>(spec_.rcut / delta_spline_bins);
     if (nlut_ < 2) throw InputError("ACE: deltaSplineBins is not smaller than the cutoff");
     rscale_ = double(nlut_) / spec_.rcut;
+    build_table();
+}
+
+void BondRadial::set_crad(const double* crad, bool rebuild_table) {
+    std::copy(crad, crad + spec_.crad.size(), spec_.crad.begin());
+    table_valid_ = false;
+    if (rebuild_table) build_table();
+}
+
+void BondRadial::build_table() {
     const double inv_rscale = 1.0 / rscale_;
     const int nf = nfunctions();
     table_.assign(std::size_t(nlut_ + 1) * nf * 4, 0.0);
@@ -117,12 +143,15 @@ BondRadial::BondRadial(const BondSpec& spec, int nbasis_eval, double delta_splin
             dv1[f] = s0;
         }
     }
+    table_valid_ = true;
 }
 
 void BondRadial::spline(double r, double* __restrict values, double* __restrict derivs) const {
     const double x = r * rscale_;
     const int nl = static_cast<int>(std::floor(x));
     const int nf = nfunctions();
+    if (!table_valid_)
+        throw InputError("ACE: spline tables are stale after set_parameters without rebuild_splines");
     if (nl <= 0)
         throw InputError("ACE: interatomic distance " + std::to_string(r) +
                          " Å is below the first spline node (atoms on top of each other?)");
@@ -234,26 +263,29 @@ void BondRadial::basis(double r, double* g, double* dg) const {
         }
         case RadialBasisKind::SBessel: {
             // Orthogonalised simplified spherical Bessel functions (Kocer et al.), zero value and slope at rc.
-            auto fn = [&](int n, double& f, double& df) {
-                const double pre = (n % 2 ? -1.0 : 1.0) * std::sqrt(2.0) * kPi / std::pow(rc, 1.5) * (n + 1) *
-                                   (n + 2) / std::sqrt(double((n + 1) * (n + 1) + (n + 2) * (n + 2)));
-                const double a = (n + 1) * kPi / rc, b = (n + 2) * kPi / rc;
-                f = pre * (sinc(r * a) + sinc(r * b));
-                df = pre * (dsinc(r * a) * a + dsinc(r * b) * b);
+            // All sines are of multiples k theta, theta = pi r / rc: one sin/cos pair and the angle-addition
+            // recurrence give them all (t holds sin(k theta), dt cos(k theta), k = 0..nb+1).
+            const double theta = kPi * r / rc, s1 = std::sin(theta), c1 = std::cos(theta);
+            t[0] = 0.0;
+            dt[0] = 1.0;
+            for (int q = 1; q <= nb + 1; ++q) {
+                t[q] = t[q - 1] * c1 + dt[q - 1] * s1;
+                dt[q] = dt[q - 1] * c1 - t[q - 1] * s1;
+            }
+            // sinc(k theta) and its r-derivative (k pi / rc) dsinc(k theta)
+            auto sinc_k = [&](int q, double& f, double& df) {
+                const double x = q * theta;
+                f = x != 0.0 ? t[q] / x : 1.0;
+                df = x != 0.0 ? (dt[q] * x - t[q]) / (x * x) * (q * kPi / rc) : 0.0;
             };
-            double f, df;
-            fn(0, f, df);
-            g[0] = f;
-            dg[0] = df;
-            double d_prev = 1.0;
-            for (int n = 1; n < nb; ++n) {
-                const double e = double(n) * n * (n + 2) * (n + 2) / (4.0 * std::pow(n + 1, 4) + 1.0);
-                const double d = 1.0 - e / d_prev;
-                fn(n, f, df);
-                const double s = std::sqrt(e / d_prev);
-                g[n] = (f + s * g[n - 1]) / std::sqrt(d);
-                dg[n] = (df + s * dg[n - 1]) / std::sqrt(d);
-                d_prev = d;
+            // Gram-Schmidt recurrence g_n = (f_n + mix_n g_{n-1}) norm_n with r-independent constants
+            for (int n = 0; n < nb; ++n) {
+                double fa, da, fb, db;
+                sinc_k(n + 1, fa, da);
+                sinc_k(n + 2, fb, db);
+                const double f = sbessel_pre_[n] * (fa + fb), df = sbessel_pre_[n] * (da + db);
+                g[n] = n == 0 ? f : (f + sbessel_mix_[n] * g[n - 1]) * sbessel_norm_[n];
+                dg[n] = n == 0 ? df : (df + sbessel_mix_[n] * dg[n - 1]) * sbessel_norm_[n];
             }
             break;
         }
@@ -303,6 +335,7 @@ void BondRadial::core(double r, double& c, double& dc) const {
         return;
     }
     const double pre = std::fabs(spec_.prehc), lam = std::fabs(spec_.lambdahc);
+    if (pre == 0.0) return;  // no core repulsion (the common case): skip the exponential
     const double lr2 = lam * r * r;
     // the cosine envelope would rise again beyond rcut; python-ace never evaluates there
     if (lr2 < 50.0 && r < spec_.rcut) {

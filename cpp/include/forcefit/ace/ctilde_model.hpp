@@ -77,7 +77,9 @@ struct ComputeOptions {
 class CtildeModel {
 public:
     /// share_products=false builds the plain product evaluator (one chain per m-tuple).
-    explicit CtildeModel(const CtildeSpec& spec, bool share_products = true);
+    /// keep_zero_terms=true keeps products whose coefficients are all zero (needed for fitting, where every
+    /// coefficient is a parameter; see ctilde_gradients.hpp); by default they are dropped.
+    explicit CtildeModel(const CtildeSpec& spec, bool share_products = true, bool keep_zero_terms = false);
 
     int nelements() const { return nel_; }
     double cutoff() const { return cutoff_; }
@@ -111,6 +113,15 @@ public:
     int radial_count(int mu_i, int mu_j) const { return bonds_[mu_i * nel_ + mu_j].nfunctions(); }
 
 private:
+    friend class CtildeGradientKernel;  // parameter derivatives (ctilde_gradients.cpp)
+
+    // Where one Ctilde coefficient row (function, ms_comb) of the input went: a product term (kind 0,
+    // term index in the grouped arrays), a rank-1 slot (kind 1) or nowhere (kind -1, dropped zero).
+    struct ParamRef {
+        std::int32_t kind = -1, slot = 0;
+        double sign = 1.0;
+    };
+
     struct Species {
         // rank 1: rho_p += w1[t][p] * A1[a1_index[t]]
         std::vector<int> a1_index;
@@ -125,10 +136,13 @@ private:
         std::vector<std::int32_t> group_prefix, group_first, term_leaf;
         std::vector<double> term_coef;
         int ndensity = 1;
+        std::vector<double> ctildes;             // input coefficients [functions][ms_combs][ndensity]
+        std::vector<ParamRef> refs;              // one per (function, ms_comb), in input order
+        std::vector<std::int32_t> function_nms;  // num_ms_combs per function, in input order
     };
     struct Workspace;
 
-    void compile_species(int mu, const std::vector<CtildeFunctionSpec>& funcs, bool share);
+    void compile_species(int mu, const std::vector<CtildeFunctionSpec>& funcs, bool share, bool keep_zeros);
     void compute_atom(std::int64_t i, int mu_i, const std::int32_t* species, std::int64_t begin,
                       std::int64_t end, const std::int64_t* neigh, const double* rij, const ComputeOptions& opt,
                       Workspace& ws, double& energy, double* pair_grad) const;

@@ -62,9 +62,15 @@ public:
     void spline(double r, double* values, double* derivs) const;
     /// Smallest distance the spline accepts (one grid step).
     double spline_rmin() const { return 1.0 / rscale_; }
+    /// Replace the radial coefficients ([nradmax][lmax+1][nradbase]); without rebuild_table the spline
+    /// table goes stale and spline() throws until a later call rebuilds it (fits use analytic()).
+    void set_crad(const double* crad, bool rebuild_table);
+
+    /// The g_k of analytic() alone (nbasis() values and derivatives).
+    void basis(double r, double* g, double* dg) const;
 
 private:
-    void basis(double r, double* g, double* dg) const;
+    void build_table();
     void core(double r, double& c, double& dc) const;
 
     BondSpec spec_;
@@ -72,6 +78,9 @@ private:
     int nlut_ = 0;
     double rscale_ = 1.0;
     std::vector<double> table_;  // [nlut+1][nfunctions][4] Hermite coefficients per segment
+    bool table_valid_ = false;
+    // SBessel: prefactors and Gram-Schmidt constants of g_n, independent of r
+    std::vector<double> sbessel_pre_, sbessel_mix_, sbessel_norm_;
 };
 
 }  // namespace forcefit::ace

@@ -10,7 +10,6 @@ forces compare component by component.
 from __future__ import annotations
 
 import os
-import shutil
 import subprocess
 from pathlib import Path
 from typing import Dict, List, Optional, Sequence

@@ -19,7 +19,7 @@ from ase import Atoms
 from ase.calculators.singlepoint import SinglePointCalculator
 from ase.neighborlist import neighbor_list
 
-from forcefit.dataset.atomic import write_text_atomically
+from forcefit.atomic import write_text_atomically
 from forcefit.pacemaker.engine import Evaluation, LossComponents, data_loss
 
 CUTOFF = 4.0

@@ -34,12 +34,12 @@ from __future__ import annotations
 
 import os
 import re
-import tempfile
 from typing import Any, Dict, List
 
 import numpy as np
 import yaml
 
+from ..atomic import write_text_atomically
 from ..errors import FileFormatError
 from .ctilde import Bond, CtildeFunction, CtildePotential, Embedding
 
@@ -353,25 +353,10 @@ def format_yace(pot: CtildePotential) -> str:
     return "\n".join(lines) + "\n"
 
 
-def write_text_atomically(text: str, path) -> None:
-    """Write ``text`` to ``path`` through a temporary file in the same folder and ``os.replace``."""
-    path = os.fspath(path)
-    folder = os.path.dirname(os.path.abspath(path))
-    fd, tmp = tempfile.mkstemp(prefix=".tmp-", suffix=os.path.basename(path), dir=folder)
-    try:
-        with os.fdopen(fd, "w", encoding="utf-8") as fh:
-            fh.write(text)
-        os.replace(tmp, path)
-    except BaseException:
-        if os.path.exists(tmp):
-            os.unlink(tmp)
-        raise
-
-
 def write_yace(pot: CtildePotential, path) -> None:
     """Validate ``pot`` and write it as a python-ace ``.yace`` file (atomically)."""
     pot.validate(os.fspath(path))
-    write_text_atomically(format_yace(pot), path)
+    write_text_atomically(path, format_yace(pot))
 
 
 __all__ = ["read_yace", "write_yace", "format_yace", "potential_from_dict"]

@@ -40,7 +40,7 @@ import yaml
 from ..errors import FileFormatError
 from .bbasis import (AuxData, BBasisBond, BBasisEmbedding, BBasisFunction, BBasisPotential,
                      SpeciesBlock, resolve)
-from .yace_io import write_text_atomically
+from ..atomic import write_text_atomically
 
 _LOADER = getattr(yaml, "CBaseLoader", yaml.BaseLoader)
 
@@ -504,7 +504,7 @@ def _format_block(block: SpeciesBlock) -> List[str]:
 
 def write_bbasis_yaml(pot: BBasisPotential, path) -> None:
     """Write ``pot`` to ``path`` atomically in python-ace's ``.yaml`` layout."""
-    write_text_atomically(format_bbasis_yaml(pot), path)
+    write_text_atomically(path, format_bbasis_yaml(pot))
 
 
 __all__ = ["format_bbasis_yaml", "format_float", "parse_bbasis_yaml", "read_bbasis_yaml",

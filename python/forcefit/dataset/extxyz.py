@@ -38,7 +38,7 @@ from typing import Any, Dict, List, Optional, Sequence, Tuple
 import numpy as np
 
 from ..errors import FileFormatError
-from .atomic import write_text_atomically
+from ..atomic import write_text_atomically
 from .configuration import Configuration, PathLike, tensor_from_voigt, voigt_from_tensor
 from .weight import Weight
 

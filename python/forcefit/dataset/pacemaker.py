@@ -43,7 +43,7 @@ from typing import Any, BinaryIO, Dict, List, Optional, Sequence
 import numpy as np
 
 from ..errors import DatasetError, FileFormatError, InputError
-from .atomic import atomic_output
+from ..atomic import atomic_output
 from .configuration import Configuration, PathLike, voigt_from_tensor
 from .weight import Weight
 

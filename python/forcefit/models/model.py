@@ -25,15 +25,14 @@ Saved models are plain YAML (no Python tags): class name, model name, transform,
 
 from __future__ import annotations
 
-import os
 import sys
-import tempfile
 from pathlib import Path
 from typing import Any, Dict, List, Optional, Sequence, TextIO, Tuple, Union
 
 import numpy as np
 import yaml
 
+from ..atomic import write_text_atomically
 from ..errors import FileFormatError, InputError
 from .parameter import Bound, OptimizingParameters, Parameter, ParameterError
 from .transform import ParameterTransform
@@ -140,7 +139,7 @@ class Model:
             s += "\n"
         if filename is not None:
             if isinstance(filename, (str, Path)):
-                _atomic_write_text(Path(filename), s)
+                _write_text(Path(filename), s)
             else:
                 print(s, file=filename)
         return s
@@ -234,7 +233,7 @@ class Model:
             "params_space": "original" if self.params_transform is None else "transformed",
         }
         d.update(self.opt_params.as_dict())
-        _atomic_write_text(Path(filename), yaml.safe_dump(d, sort_keys=False))
+        _write_text(Path(filename), yaml.safe_dump(d, sort_keys=False))
 
     def load(self, filename: Union[str, Path] = "trained_model.yaml") -> None:
         """Restore parameters and optimizing settings written by ``save``."""
@@ -261,19 +260,9 @@ class Model:
         self._after_opt_params_changed()
 
 
-def _atomic_write_text(path: Path, text: str) -> None:
-    path = Path(path)
-    directory = path.parent if str(path.parent) else Path(".")
-    directory.mkdir(parents=True, exist_ok=True)
-    fd, tmp = tempfile.mkstemp(dir=directory, prefix=f".{path.name}.", suffix=".tmp")
-    try:
-        with os.fdopen(fd, "w") as f:
-            f.write(text)
-        os.replace(tmp, path)
-    except BaseException:
-        if os.path.exists(tmp):
-            os.unlink(tmp)
-        raise
+def _write_text(path: Path, text: str) -> None:
+    path.parent.mkdir(parents=True, exist_ok=True)
+    write_text_atomically(path, text)
 
 
 __all__ = ["Model"]

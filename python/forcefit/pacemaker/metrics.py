@@ -22,7 +22,7 @@ from typing import Dict, List, Optional, Union
 
 import numpy as np
 
-from ..dataset.atomic import write_text_atomically
+from ..atomic import write_text_atomically
 
 log = logging.getLogger(__name__)
 

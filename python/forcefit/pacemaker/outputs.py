@@ -23,7 +23,7 @@ from typing import Sequence
 
 import numpy as np
 
-from ..dataset.atomic import atomic_output
+from ..atomic import atomic_output
 
 log = logging.getLogger(__name__)
 

@@ -45,7 +45,7 @@ from typing import Dict, List, Optional, Sequence, Tuple
 
 import numpy as np
 
-from ..dataset.atomic import atomic_output
+from ..atomic import atomic_output
 from ..dataset.pacemaker import read_dataframe
 from ..errors import DatasetError, InputError
 from .datafiles import resolve_data_files

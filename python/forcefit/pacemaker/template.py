@@ -17,7 +17,7 @@ import sys
 from pathlib import Path
 from typing import Callable, List, Optional, Sequence
 
-from ..dataset.atomic import write_text_atomically
+from ..atomic import write_text_atomically
 from ..errors import InputError
 
 ENERGY_WEIGHTING = (

@@ -41,7 +41,8 @@ def atomic_output(path: PathLike) -> Iterator[Path]:
 
 
 def write_text_atomically(path: PathLike, text: str) -> None:
-    """Write ``text`` (UTF-8) to ``path`` atomically."""
+    """Write ``text`` (UTF-8) to ``path`` atomically, creating missing parent folders."""
+    Path(path).parent.mkdir(parents=True, exist_ok=True)
     with atomic_output(path) as tmp:
         tmp.write_text(text, encoding="utf-8")
 

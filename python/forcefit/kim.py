@@ -22,27 +22,11 @@ import tempfile
 from pathlib import Path
 
 from .errors import InputError
+from .models.kim_export import portable_model_cmakelists
 
 DRIVER_NAME = "forcefit_ACE__MD_000000000000_000"
 PARAMETER_FILE = "potential.yace"
 _MODEL_NAME = re.compile(r"^[A-Za-z_][A-Za-z0-9_]*__MO_\d{12}_\d{3}$")
-
-_MODEL_CMAKE = """# KIM portable model {name}: a forcefit ACE potential for the driver {driver}
-cmake_minimum_required(VERSION 3.10)
-
-list(APPEND CMAKE_PREFIX_PATH $ENV{{KIM_API_CMAKE_PREFIX_DIR}})
-find_package(KIM-API-ITEMS 2.2 REQUIRED CONFIG)
-
-kim_api_items_setup_before_project(ITEM_TYPE "portableModel")
-project({name})
-kim_api_items_setup_after_project(ITEM_TYPE "portableModel")
-
-add_kim_api_model_library(
-  NAME            ${{PROJECT_NAME}}
-  DRIVER_NAME     "{driver}"
-  PARAMETER_FILES "{param}"
-  )
-"""
 
 
 def _driver_sources() -> tuple[Path, Path]:
@@ -103,7 +87,7 @@ def write_model(potential, directory, name: str) -> Path:
 
     def fill(tmp: Path):
         write_yace(pot, tmp / PARAMETER_FILE)
-        (tmp / "CMakeLists.txt").write_text(_MODEL_CMAKE.format(name=name, driver=DRIVER_NAME, param=PARAMETER_FILE))
+        (tmp / "CMakeLists.txt").write_text(portable_model_cmakelists(name, DRIVER_NAME, PARAMETER_FILE))
 
     return _write_dir_atomically(Path(directory), fill)
 

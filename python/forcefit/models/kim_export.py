@@ -32,7 +32,8 @@ EDIP_DRIVER = "EDIP__MD_506186535567_002"
 _IDENTIFIER = re.compile(r"^[A-Za-z_][A-Za-z0-9_]*$")
 
 
-def _cmakelists(name: str, driver: str, param_file: str) -> str:
+def portable_model_cmakelists(name: str, driver: str, param_file: str) -> str:
+    """``CMakeLists.txt`` of a KIM portable model ``name`` for ``driver`` with one parameter file."""
     return f"""# KIM portable model written by forcefit; install with
 #   kim-api-collections-management install user <this directory>
 cmake_minimum_required(VERSION 3.10)
@@ -119,7 +120,7 @@ def write_kim_model(model, path: Optional[Union[str, Path]] = None) -> Path:
     param_file = f"{name}.params"
     path.mkdir(parents=True, exist_ok=True)
     atomic_write(path / param_file, text)
-    atomic_write(path / "CMakeLists.txt", _cmakelists(name, driver, param_file))
+    atomic_write(path / "CMakeLists.txt", portable_model_cmakelists(name, driver, param_file))
     return path
 
 

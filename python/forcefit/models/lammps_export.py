@@ -20,8 +20,8 @@ from typing import Union
 
 import numpy as np
 
+from ..atomic import write_text_atomically
 from ..errors import InputError
-from .model import _atomic_write_text
 
 
 def _num(x: float) -> str:
@@ -29,8 +29,8 @@ def _num(x: float) -> str:
 
 
 def atomic_write(path: Union[str, Path], text: str) -> Path:
-    """Write ``text`` to ``path`` atomically (the package's one writer); returns the path."""
-    _atomic_write_text(Path(path), text)
+    """Write ``text`` to ``path`` atomically (creating its folder); returns the path."""
+    write_text_atomically(path, text)
     return Path(path)
 
 

@@ -139,7 +139,7 @@ class Model:
             s += "\n"
         if filename is not None:
             if isinstance(filename, (str, Path)):
-                _write_text(Path(filename), s)
+                write_text_atomically(filename, s)
             else:
                 print(s, file=filename)
         return s
@@ -233,7 +233,7 @@ class Model:
             "params_space": "original" if self.params_transform is None else "transformed",
         }
         d.update(self.opt_params.as_dict())
-        _write_text(Path(filename), yaml.safe_dump(d, sort_keys=False))
+        write_text_atomically(filename, yaml.safe_dump(d, sort_keys=False))
 
     def load(self, filename: Union[str, Path] = "trained_model.yaml") -> None:
         """Restore parameters and optimizing settings written by ``save``."""
@@ -258,11 +258,6 @@ class Model:
         except ParameterError as err:
             raise InputError(err.problem, path=path) from err
         self._after_opt_params_changed()
-
-
-def _write_text(path: Path, text: str) -> None:
-    path.parent.mkdir(parents=True, exist_ok=True)
-    write_text_atomically(path, text)
 
 
 __all__ = ["Model"]

@@ -342,10 +342,16 @@ void CtildeModel::compute(std::int64_t natoms, const std::int32_t* species, cons
     std::vector<double> pair_grad(opt.forces ? std::size_t(3 * npairs) : 0, 0.0);
     compute_pairs(natoms, species, first, natoms, species, neigh, rij, opt, energies, pair_grad.data());
     if (!opt.forces) return;
+    tally_pair_gradients(natoms, first, neigh, rij, pair_grad.data(), nullptr, 1, forces, virial);
+}
 
+void tally_pair_gradients(std::int64_t natoms, const std::int64_t* first, const std::int64_t* neigh,
+                          const double* rij, const double* pair_grad, const std::int64_t* config,
+                          std::int64_t nconfigs, double* forces, double* virial) {
     std::fill(forces, forces + 3 * natoms, 0.0);
-    std::fill(virial, virial + 9, 0.0);
-    for (std::int64_t i = 0; i < natoms; ++i)
+    std::fill(virial, virial + 9 * nconfigs, 0.0);
+    for (std::int64_t i = 0; i < natoms; ++i) {
+        double* w = virial + 9 * (config ? config[i] : 0);
         for (std::int64_t p = first[i]; p < first[i + 1]; ++p) {
             const double* g = &pair_grad[3 * p];  // dE/dr_ij, r_ij = r_j - r_i
             const std::int64_t j = neigh[p];
@@ -355,8 +361,9 @@ void CtildeModel::compute(std::int64_t natoms, const std::int32_t* species, cons
                 forces[3 * j + c] -= g[c];
             }
             for (int a = 0; a < 3; ++a)
-                for (int b = 0; b < 3; ++b) virial[3 * a + b] -= d[a] * g[b];
+                for (int b = 0; b < 3; ++b) w[3 * a + b] -= d[a] * g[b];
         }
+    }
 }
 
 void CtildeModel::compute_pairs(std::int64_t ncentres, const std::int32_t* centre_species, const std::int64_t* first,

@@ -82,27 +82,19 @@ void reduce_outputs(std::int64_t natoms, const std::int64_t* first, const std::i
                     std::int64_t nconfigs, const std::int64_t* config, const double* atom_energy,
                     const double* pair_grad, double* energies, double* forces, double* virial) {
     std::fill(energies, energies + nconfigs, 0.0);
-    std::fill(forces, forces + 3 * natoms, 0.0);
-    std::fill(virial, virial + 6 * nconfigs, 0.0);
-    for (std::int64_t i = 0; i < natoms; ++i) {
-        const std::int64_t c = config[i];
-        energies[c] += atom_energy[i];
-        double* wv = virial + 6 * c;
-        for (std::int64_t p = first[i]; p < first[i + 1]; ++p) {
-            const double* g = &pair_grad[3 * p];
-            const double* d = rij + 3 * p;
-            const std::int64_t j = neigh[p];
-            for (int a = 0; a < 3; ++a) {
-                forces[3 * i + a] += g[a];
-                forces[3 * j + a] -= g[a];
-            }
-            wv[0] -= d[0] * g[0];
-            wv[1] -= d[1] * g[1];
-            wv[2] -= d[2] * g[2];
-            wv[3] -= 0.5 * (d[1] * g[2] + d[2] * g[1]);
-            wv[4] -= 0.5 * (d[0] * g[2] + d[2] * g[0]);
-            wv[5] -= 0.5 * (d[0] * g[1] + d[1] * g[0]);
-        }
+    for (std::int64_t i = 0; i < natoms; ++i) energies[config[i]] += atom_energy[i];
+    std::vector<double> full(9 * std::size_t(nconfigs));
+    tally_pair_gradients(natoms, first, neigh, rij, pair_grad, config, nconfigs, forces, full.data());
+    // Voigt xx yy zz yz xz xy, off-diagonals symmetrised
+    for (std::int64_t c = 0; c < nconfigs; ++c) {
+        const double* w = &full[9 * c];
+        double* v = virial + 6 * c;
+        v[0] = w[0];
+        v[1] = w[4];
+        v[2] = w[8];
+        v[3] = 0.5 * (w[5] + w[7]);
+        v[4] = 0.5 * (w[2] + w[6]);
+        v[5] = 0.5 * (w[1] + w[3]);
     }
 }
 

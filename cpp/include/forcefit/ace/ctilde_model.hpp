@@ -74,6 +74,14 @@ struct ComputeOptions {
     int num_threads = 0;      ///< 0: OpenMP default
 };
 
+/// Forces and virials from the per-pair gradients g_p = dE/dr_ij that CtildeModel::compute_pairs
+/// returns: f_i += g, f_j -= g, and W[config[i]] -= r_ij (x) g (row-major 3x3 per configuration, eV).
+/// config == nullptr puts every atom in configuration 0. Zeroes forces[natoms][3] and
+/// virial[nconfigs][9] first; pairs are summed serially in pair order (deterministic).
+void tally_pair_gradients(std::int64_t natoms, const std::int64_t* first, const std::int64_t* neigh,
+                          const double* rij, const double* pair_grad, const std::int64_t* config,
+                          std::int64_t nconfigs, double* forces, double* virial);
+
 class CtildeModel {
 public:
     /// share_products=false builds the plain product evaluator (one chain per m-tuple).

@@ -9,6 +9,7 @@ namespace forcefit::python {
 void bind_build_info(pybind11::module_& m);
 void bind_potentials(pybind11::module_& m);
 void bind_ace(pybind11::module_& m);
+void bind_ace_files(pybind11::module_& m);
 void bind_neighbor(pybind11::module_& m);
 
 }  // namespace forcefit::python

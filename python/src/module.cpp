@@ -31,5 +31,6 @@ PYBIND11_MODULE(_core, m) {
     forcefit::python::bind_build_info(m);
     forcefit::python::bind_potentials(m);
     forcefit::python::bind_ace(m);
+    forcefit::python::bind_ace_files(m);
     forcefit::python::bind_neighbor(m);
 }

@@ -96,16 +96,20 @@ private:
         return block_mapping(ind);
     }
 
-    Node block_mapping(int ind) {
+    // inline_first: the first key starts at pos_, after a sequence item's "- " (a compact mapping
+    // "- key: value" whose further keys are indented to the column of the first, ind)
+    Node block_mapping(int ind, bool inline_first = false) {
         Node m;
         m.kind = Node::Kind::Mapping;
-        m.line = line_of(pos_ + ind);
-        for (;;) {
-            const int i = next_content_indent();
-            if (i < ind) break;
-            if (i > ind) fail(pos_ + i, "unexpected indentation");
-            if (is_dash(pos_ + ind)) break;
-            pos_ += ind;
+        m.line = line_of(inline_first ? pos_ : pos_ + ind);
+        for (bool first = true;; first = false) {
+            if (!(first && inline_first)) {
+                const int i = next_content_indent();
+                if (i < ind) break;
+                if (i > ind) fail(pos_ + i, "unexpected indentation");
+                if (is_dash(pos_ + ind)) break;
+                pos_ += ind;
+            }
             Node key = block_key();
             if (at(pos_) != ':') fail(pos_, "expected ':' after a mapping key");
             ++pos_;
@@ -142,8 +146,12 @@ private:
             } else {
                 skip_spaces();
                 const char c = at(pos_);
-                if (c != '[' && c != '{' && c != '\'' && c != '"' && plain_has_key_indicator())
-                    fail(pos_, "compact mappings inside '- ' items are not supported; use {...}");
+                if (c != '[' && c != '{' && c != '\'' && c != '"' && plain_has_key_indicator()) {
+                    // "- key: value": a block mapping whose keys sit at the column of the first key
+                    const int col = int(pos_ - line_start_[line_of(pos_) - 1]);
+                    seq.items.push_back(block_mapping(col, true));
+                    continue;
+                }
                 seq.items.push_back(inline_value());
                 end_line();
             }

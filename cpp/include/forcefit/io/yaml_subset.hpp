@@ -1,6 +1,8 @@
 // A small YAML reader for the subset that potential files use, so the C++ front ends (LAMMPS plugin, KIM
 // driver) read python-ace .yace files without a YAML library:
-//   * block mappings ("key: value", nested by indentation), block sequences ("- item"),
+//   * block mappings ("key: value", nested by indentation), block sequences ("- item"), compact
+//     mappings in sequence items ("- key: value" with further keys below the first, as python-ace's
+//     B-basis .yaml files write species blocks),
 //   * flow mappings {a: 1, b: [1, 2]} and flow sequences [1, 2] (may span lines), as mapping keys too,
 //   * plain, 'single' and "double" quoted scalars, comments, a leading "---".
 // Anchors, tags, multi-line plain scalars and block scalars (| >) are not supported and are reported as

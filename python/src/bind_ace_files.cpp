@@ -6,6 +6,7 @@
 
 #include "bindings.hpp"
 #include "forcefit/ace/bbasis_reader.hpp"
+#include "forcefit/ace/coupling.hpp"
 #include "forcefit/ace/ctilde_model.hpp"
 
 namespace py = pybind11;
@@ -106,4 +107,14 @@ void forcefit::python::bind_ace_files(py::module_& m) {
         },
         py::arg("path"), py::arg("share_products") = true,
         "An AceCtildeModel compiled from a .yace or B-basis .yaml file by the C++ readers.");
+    m.def(
+        "ace_generalized_cg",
+        [](const std::vector<int>& ls, const std::vector<int>& lint, bool half_basis) {
+            ClebschGordanTables tables;
+            const GeneralizedCG g = generalized_cg(ls, lint, half_basis, tables);
+            return py::make_tuple(array(g.ms, {py::ssize_t(g.size()), g.rank}), array(g.cg, {py::ssize_t(g.size())}));
+        },
+        py::arg("ls"), py::arg("lint"), py::arg("half_basis") = true,
+        "(ms [ncomb, rank] int, cg [ncomb]) of a B function, as the C++ B-basis converter computes them "
+        "(the twin of forcefit.ace.coupling.generalized_cg).");
 }

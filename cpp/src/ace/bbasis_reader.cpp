@@ -32,6 +32,7 @@ struct RadialBlock {
     std::string radbase;
     std::vector<double> radparameters, crad;  // crad [nradmax][lmax+1][nradbase]
     double rcut = 0, dcut = 0;
+    int radbase_line = 0;
     bool same_as(const RadialBlock& o) const {
         return nradmax == o.nradmax && lmax == o.lmax && nradbase == o.nradbase && radbase == o.radbase &&
                radparameters == o.radparameters && crad == o.crad && rcut == o.rcut && dcut == o.dcut;
@@ -213,6 +214,7 @@ struct Reader {
         r.rcut = number(need(b, "rcutij", where), where + ": rcutij");
         if (!(r.rcut > 0)) fail(need(b, "rcutij", where), where + ": rcutij", "must be > 0");
         r.radbase = text(need(b, "radbase", where), where + ": radbase");
+        r.radbase_line = need(b, "radbase", where).line;
         r.radparameters = numbers(need(b, "radparameters", where), where + ": radparameters");
         r.dcut = number(need(b, "dcutij", where), where + ": dcutij");
         return r;
@@ -385,11 +387,10 @@ struct Reader {
             bs.nradmax = radial->nradmax;
             bs.lmax = radial->lmax;
             bs.nradbase = radial->nradbase;
-            const int radial_line = (b.radial ? b : *dual).line;
             try {
                 bs.basis = radial_basis_from_name(radial->radbase);
             } catch (const InputError& err) {
-                fail(radial_line, where + ": radbase", err.what());
+                fail(radial->radbase_line, where + ": radbase", err.what());
             }
             bs.lambda = radial->radparameters.empty() ? 1.0 : radial->radparameters[0];
             bs.crad = radial->crad;

@@ -15,7 +15,7 @@
 #include "utils.h"
 
 #include "forcefit/ace/ctilde_model.hpp"
-#include "forcefit/ace/yace_reader.hpp"
+#include "forcefit/ace/bbasis_reader.hpp"
 
 using namespace LAMMPS_NS;
 
@@ -91,21 +91,17 @@ void PairForcefitPace::coeff(int narg, char** arg) {
     const int ntypes = atom->ntypes;
     if (narg != 3 + ntypes)
         error->all(FLERR,
-                   "pair_coeff for pair style pace: expected '* * potential.yace' and one element (or NULL) "
+                   "pair_coeff for pair style pace: expected '* * potential.yace|.yaml' and one element (or NULL) "
                    "for each of the {} atom types, got {} arguments",
                    ntypes, narg);
     if (std::strcmp(arg[0], "*") != 0 || std::strcmp(arg[1], "*") != 0)
         error->all(FLERR, "pair_coeff for pair style pace must start with '* *'");
 
     const std::string given = arg[2];
-    if (ends_with(given, ".yaml") || ends_with(given, ".yml"))
-        error->all(FLERR,
-                   "pair_style pace: {} is a B-basis .yaml potential; the plugin reads Ctilde .yace files. "
-                   "Convert it first: pace_yaml2yace {} (forcefit's converter, identical to python-ace's)",
-                   given, given);
     if (ends_with(given, ".ace"))
         error->all(FLERR,
-                   "pair_style pace: {} is an old-format .ace potential; the plugin reads .yace files. Convert it: "
+                   "pair_style pace: {} is an old-format .ace potential; the plugin reads .yace and B-basis .yaml "
+                   "files. Convert it: "
                    "python -c \"from forcefit.ace import read_ace, write_yace; write_yace(read_ace('{}'), "
                    "'converted.yace')\"",
                    given, given);
@@ -113,7 +109,7 @@ void PairForcefitPace::coeff(int narg, char** arg) {
     if (path.empty()) path = given;
     auto spec = std::make_unique<forcefit::ace::CtildeSpec>();
     try {
-        *spec = forcefit::ace::read_yace_spec(path);
+        *spec = forcefit::ace::read_potential_spec(path);
     } catch (const std::exception& e) {
         error->all(FLERR, "pair_style pace: cannot read potential file: {}", e.what());
     }
@@ -151,7 +147,7 @@ void PairForcefitPace::coeff(int narg, char** arg) {
 
 void PairForcefitPace::init_style() {
     if (force->newton_pair == 0) error->all(FLERR, "Pair style pace requires newton pair on");
-    if (!model_) error->all(FLERR, "Pair style pace: pair_coeff * * potential.yace ... has not been given");
+    if (!model_) error->all(FLERR, "Pair style pace: pair_coeff * * potential.yace|.yaml ... has not been given");
     neighbor->add_request(this, NeighConst::REQ_FULL);
 }
 

@@ -1,7 +1,8 @@
 // LAMMPS pair style "pace" evaluated by forcefit's C++ Ctilde ACE core (forcefit::ace::CtildeModel).
 //
 //   pair_style pace [recursive|product] [chunksize N]
-//   pair_coeff * * potential.yace El1 El2 ... (one element or NULL per atom type)
+//   pair_coeff * * potential.yace El1 El2 ... (one element or NULL per atom type; a Ctilde .yace or
+//                                              a B-basis .yaml file, converted in C++ on reading)
 //
 // Design: each step the full neighbour list of the local atoms is packed into a CSR list of centres
 // (local atoms of mapped types) whose neighbours index the local+ghost arrays directly, and

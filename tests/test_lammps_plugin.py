@@ -188,10 +188,32 @@ def test_unparsable_potential_is_a_lammps_error(tmp_path):
     assert "missing key 'embeddings'" in err
 
 
-def test_yaml_potential_names_the_converter(shared_dir, tmp_path):
-    yaml_pot = shared_dir / "reference" / "pace" / "potentials" / "Al-Ni_opt_all.yaml"
-    err = _failing_run(tmp_path, ["pair_style pace", f"pair_coeff * * {yaml_pot} Al Ni"], "yaml")
-    assert "pace_yaml2yace" in err
+@pytest.mark.parametrize("name", ["Al-Ni_opt_all.yaml", "DFT10B-AgCu.yaml", "multispecies_AlNi.yaml"])
+def test_yaml_potential_equals_its_yace(name, shared_dir, as_yace, tmp_path):
+    """pair_coeff * * pot.yaml: the B-basis file is converted in C++; same numbers as the .yace that forcefit's
+    Python converter writes (and as forcefit's Python evaluator)."""
+    yaml_pot = shared_dir / "reference" / "pace" / "potentials" / name
+    yace, elements = as_yace(name)
+    a = float(np.mean([LATTICE.get(e, 4.0) for e in elements]))
+    atoms, types = fcc_cell(a, 2, 0.12, elements, seed=21)
+    runs = [run_lammps(tmp_path, atoms, types, ["pair_style pace", f"pair_coeff * * {p} {' '.join(elements)}"],
+                       tag=p.suffix[1:]) for p in (yaml_pot, yace)]
+    assert all(isinstance(r, dict) for r in runs), [r.stderr[-2000:] for r in runs if not isinstance(r, dict)]
+    from_yaml, from_yace = runs
+    assert_close(from_yaml, from_yace)
+    assert_close(from_yaml, reference(atoms, yace))
+    np.testing.assert_allclose(from_yaml["atom_virial"], from_yace["atom_virial"], rtol=0,
+                               atol=RTOL * max(1.0, np.abs(from_yace["atom_virial"]).max()))
+
+
+def test_broken_yaml_and_ace_potentials_are_lammps_errors(shared_dir, tmp_path):
+    text = (shared_dir / "reference" / "pace" / "potentials" / "Al-Ni_opt_all.yaml").read_text()
+    broken = tmp_path / "broken.yaml"
+    broken.write_text(text.replace("radbase: ChebPow", "radbase: ChebFoo"))
+    err = _failing_run(tmp_path, ["pair_style pace", f"pair_coeff * * {broken} Al Ni"], "yaml")
+    assert "cannot read potential file" in err and str(broken) in err
+    line = next(k for k, row in enumerate(broken.read_text().splitlines(), 1) if "ChebFoo" in row)
+    assert "radbase: unknown ACE radial basis 'ChebFoo'" in err and f": line {line}: " in err
     ace = shared_dir / "reference" / "pace" / "potentials" / "Al.pbe.in-rank1.ace"
     err = _failing_run(tmp_path, ["pair_style pace", f"pair_coeff * * {ace} Al Al"], "ace")
     assert "old-format .ace potential" in err and "write_yace" in err

@@ -1,6 +1,8 @@
-// KIM-API 2 model driver for forcefit ACE potentials (python-ace Ctilde .yace parameter file).
+// KIM-API 2 model driver for forcefit ACE potentials (python-ace Ctilde .yace or B-basis .yaml
+// parameter file).
 //
-// Model create: the one parameter file is read by forcefit::ace::read_yace_spec and compiled into a
+// Model create: the one parameter file is read by forcefit::ace::read_potential_spec (a B-basis file is
+// converted to the Ctilde form there) and compiled into a
 // CtildeModel; species codes are the element indices of the file; one neighbour list with the largest
 // bond cutoff, neighbours of non-contributing particles never requested.  Units: the simulator's
 // requested length and energy units (the core works in Å and eV; lengths are divided by
@@ -26,7 +28,7 @@
 #include "KIM_ModelDriverHeaders.hpp"
 
 #include "forcefit/ace/ctilde_model.hpp"
-#include "forcefit/ace/yace_reader.hpp"
+#include "forcefit/ace/bbasis_reader.hpp"
 
 namespace {
 
@@ -195,7 +197,7 @@ extern "C" int model_driver_create(KIM::ModelDriverCreate* const mdc, KIM::Lengt
     int nfiles = 0;
     mdc->GetNumberOfParameterFiles(&nfiles);
     if (nfiles != 1) {
-        LOG_ERROR("forcefit ACE driver: expected one parameter file (the .yace potential), got " +
+        LOG_ERROR("forcefit ACE driver: expected one parameter file (the .yace or .yaml potential), got " +
                   std::to_string(nfiles));
         return true;
     }
@@ -210,7 +212,7 @@ extern "C" int model_driver_create(KIM::ModelDriverCreate* const mdc, KIM::Lengt
     auto d = std::make_unique<Driver>();
     forcefit::ace::CtildeSpec spec;
     try {
-        spec = forcefit::ace::read_yace_spec(path);
+        spec = forcefit::ace::read_potential_spec(path);
         d->model = std::make_unique<forcefit::ace::CtildeModel>(spec, true);
     } catch (const std::exception& e) {
         LOG_ERROR(std::string("forcefit ACE driver: ") + e.what());

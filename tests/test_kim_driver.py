@@ -145,6 +145,93 @@ def test_kim_model_from_yaml_equals_model_from_yace(kim_collection, shared_dir, 
                                atol=1e-10 * max(1.0, np.abs(res["yace"]["atom_virial"]).max()))
 
 
+def _kimpy_model(kim_collection, name, length_unit, energy_unit):
+    """A kimpy model of an installed portable model, in the given KIM units."""
+    kimpy = pytest.importorskip("kimpy")
+    accepted, model = kimpy.model.create(kimpy.numbering.zeroBased, getattr(kimpy.length_unit, length_unit),
+                                         getattr(kimpy.energy_unit, energy_unit), kimpy.charge_unit.e,
+                                         kimpy.temperature_unit.K, kimpy.time_unit.ps, name)
+    assert accepted
+    return kimpy, model
+
+
+def _kimpy_energy_forces(kimpy, model, atoms, elements, length_factor):
+    """Energy and forces (requested units) of ``atoms`` (Å) through kimpy, with forcefit's KIM padding."""
+    from types import SimpleNamespace
+
+    from forcefit.models.kim_model import _KIMConfig
+    conf = SimpleNamespace(cell=atoms.cell.array * length_factor, PBC=atoms.pbc,
+                           coords=atoms.positions * length_factor, species=atoms.get_chemical_symbols())
+    cutoffs, _ = model.get_neighbor_list_cutoffs_and_hints()
+    run = _KIMConfig(kimpy, model, conf, {e: k for k, e in enumerate(elements)}, model.get_influence_distance(),
+                     cutoffs)
+    model.compute(run.compute_args, False)
+    return float(run.energy[0]), run.folded_forces()
+
+
+@pytest.mark.slow
+@pytest.mark.parametrize("units", [("A", "eV"), ("nm", "kcal_mol")])
+def test_kim_parameters_edited_through_kimpy(kim_collection, shared_dir, tmp_path, monkeypatch, units):
+    """E0, FS_parameters, prehc and lambdahc set with set_parameter + clear_then_refresh give forcefit's
+    Python evaluation of the potential edited the same way; published values are in the requested units."""
+    from forcefit.ace import ACECalculator
+    from forcefit.ace.evaluator import load_potential
+    root, env = kim_collection
+    monkeypatch.setenv("KIM_API_CONFIGURATION_FILE", env["KIM_API_CONFIGURATION_FILE"])
+    monkeypatch.chdir(tmp_path)  # kim.log
+    src = shared_dir / "reference" / "pace" / "potentials" / "Al-Ni_opt_all.yaml"
+    name = "Params__MO_000000000000_000"
+    if not (root / name).exists():
+        install_model(kim_collection, src, name)
+    kimpy, model = _kimpy_model(kim_collection, name, *units)
+    pot = load_potential(src)
+    elements, nel = pot.elements, len(pot.elements)
+    meta = [model.get_parameter_metadata(i) for i in range(model.get_number_of_parameters())]
+    names = [str(m[2]) for m in meta]
+    assert names == ["E0", "FS_parameters", "prehc", "lambdahc"]
+    index = {n: i for i, n in enumerate(names)}
+    fs = [x for mu in range(nel) for x in pot.embeddings[mu].FS_parameters]
+    assert [m[1] for m in meta] == [nel, len(fs), nel * nel, nel * nel]
+    get = model.get_parameter_double
+    # unit factors (eV -> requested, Å -> requested) from published values whose eV/Å value is known
+    ef = get(index["FS_parameters"], 0) / fs[0]
+    lf = np.sqrt(pot.bonds[(0, 0)].lambdahc / get(index["lambdahc"], 0))
+    expect_ef, expect_lf = (1.0, 1.0) if units == ("A", "eV") else (23.0605, 0.1)
+    assert ef == pytest.approx(expect_ef, rel=1e-5) and lf == pytest.approx(expect_lf, rel=1e-12)
+    for k in range(nel * nel):
+        bond = pot.bonds[(k // nel, k % nel)]
+        assert get(index["prehc"], k) == pytest.approx(ef * lf * bond.prehc, rel=1e-14)
+        assert get(index["lambdahc"], k) == pytest.approx(bond.lambdahc / lf ** 2, rel=1e-14)
+    for k, value in enumerate(fs):
+        assert get(index["FS_parameters"], k) == pytest.approx(value * (ef if k % 2 == 0 else 1.0), rel=1e-14)
+    assert [get(index["E0"], k) for k in range(nel)] == [0.0] * nel
+
+    atoms, _ = fcc_cell(3.8, 2, 0.1, elements, seed=17)
+    e_before, _ = _kimpy_energy_forces(kimpy, model, atoms, elements, lf)
+    # the same edits, in eV and Å, to the Python potential and (converted) to the KIM model
+    pot.E0 = [-3.1, -5.7]
+    edits = {("E0", 0): -3.1 * ef, ("E0", 1): -5.7 * ef}
+    pot.embeddings[0].FS_parameters[1] = 0.8                  # Al exponent
+    edits[("FS_parameters", 1)] = 0.8
+    pot.embeddings[1].FS_parameters[2] = 0.7                  # Ni second-density prefactor
+    edits[("FS_parameters", 4)] = 0.7 * ef
+    for pair, k in (((0, 1), 1), ((1, 0), 2)):                 # Al-Ni core repulsion, both directions
+        pot.bonds[pair].prehc = 300.0
+        edits[("prehc", k)] = 300.0 * ef * lf
+    pot.bonds[(0, 0)].lambdahc = 6.0
+    edits[("lambdahc", 0)] = 6.0 / lf ** 2
+    for (pname, k), value in edits.items():
+        assert model.set_parameter(index[pname], k, float(value)) in (None, False, 0)
+    model.clear_then_refresh()
+    energy, forces = _kimpy_energy_forces(kimpy, model, atoms, elements, lf)
+    ref = atoms.copy()
+    ref.calc = ACECalculator(pot)
+    e_ref, f_ref = ref.get_potential_energy(), ref.get_forces()
+    assert abs(e_ref - e_before / ef) > 1.0
+    assert energy / ef == pytest.approx(e_ref, rel=1e-10)
+    np.testing.assert_allclose(forces * lf / ef, f_ref, rtol=0, atol=1e-10 * np.abs(f_ref).max())
+
+
 def test_write_model_keeps_bbasis_yaml_unless_asked(tmp_path, shared_dir):
     src = shared_dir / "reference" / "pace" / "potentials" / "Al-Ni_opt_all.yaml"
     kept = write_model(src, tmp_path / "kept", "Kept__MO_000000000000_000")

@@ -67,7 +67,7 @@ def install_model(kim_collection, potential, name):
     return model
 
 
-def run_kim(kim_collection, name, atoms, types, elements, workdir: Path, units: str = "metal"):
+def run_kim(kim_collection, name, atoms, types, elements, workdir: Path, units: str = "metal", extra: str = ""):
     _, env = kim_collection
     workdir.mkdir(exist_ok=True)
     write_data(workdir / "data", atoms.cell.array, atoms.positions, types, len(elements), [30.0] * len(elements))
@@ -77,6 +77,7 @@ boundary p p p
 atom_modify map array sort 0 0
 read_data {workdir / 'data'}
 kim interactions {' '.join(elements)}
+{extra}
 compute peatom all pe/atom
 compute vir all pressure NULL virial
 compute satom all stress/atom NULL virial
@@ -230,6 +231,24 @@ def test_kim_parameters_edited_through_kimpy(kim_collection, shared_dir, tmp_pat
     assert abs(e_ref - e_before / ef) > 1.0
     assert energy / ef == pytest.approx(e_ref, rel=1e-10)
     np.testing.assert_allclose(forces * lf / ef, f_ref, rtol=0, atol=1e-10 * np.abs(f_ref).max())
+
+
+@pytest.mark.slow
+def test_kim_param_set_in_lammps_real_units(kim_collection, shared_dir, tmp_path):
+    """LAMMPS's ``kim param set`` reaches the driver; E0 is in the simulator's energy unit (kcal/mol)."""
+    src = shared_dir / "reference" / "pace" / "potentials" / "Al-Ni_opt_all.yaml"
+    root, _ = kim_collection
+    name = "Params__MO_000000000000_000"
+    if not (root / name).exists():
+        install_model(kim_collection, src, name)
+    atoms, types = fcc_cell(3.8, 2, 0.1, ["Al", "Ni"], seed=19)
+    plain = run_kim(kim_collection, name, atoms, types, ["Al", "Ni"], tmp_path / "plain", units="real")
+    shifted = run_kim(kim_collection, name, atoms, types, ["Al", "Ni"], tmp_path / "shifted", units="real",
+                      extra="kim param set E0 1:2 -70.5 -120.25")
+    shift = np.where(types == 1, -70.5, -120.25)
+    assert shifted["energy"] == pytest.approx(plain["energy"] + shift.sum(), rel=1e-12)
+    np.testing.assert_allclose(shifted["energies"], plain["energies"] + shift, rtol=0, atol=1e-9)
+    np.testing.assert_array_equal(shifted["forces"], plain["forces"])
 
 
 def test_write_model_keeps_bbasis_yaml_unless_asked(tmp_path, shared_dir):

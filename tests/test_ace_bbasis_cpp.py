@@ -152,6 +152,24 @@ def test_yaml_layout_variants_read_the_same(shared_dir, tmp_path):
         np.testing.assert_array_equal(x["radcoefficients"], y["radcoefficients"])
 
 
+def test_sequence_at_the_parent_indentation_reads_the_same(shared_dir, tmp_path):
+    """'species:' followed by '- speciesblock: ...' at column 0 (and nbody items at their key's column)."""
+    src = _potentials_dir(shared_dir) / "multispecies_AlNi.yaml"
+    lines = src.read_text().splitlines()
+    start = next(k for k, line in enumerate(lines) if line.startswith("species:"))
+    dedented = lines[:start + 1] + [line[2:] if line.startswith("  ") else line for line in lines[start + 1:]]
+    assert any(line.startswith("- speciesblock:") for line in dedented)
+    alt = tmp_path / "dedented.yaml"
+    alt.write_text("\n".join(dedented) + "\n")
+    a, b = _core.ace_read_potential_spec(str(src)), _core.ace_read_potential_spec(str(alt))
+    assert a["elements"] == b["elements"] and len(a["elements"]) > 1
+    for fa, fb in zip(a["functions"], b["functions"]):
+        assert len(fa) == len(fb) > 0
+        for x, y in zip(fa, fb):
+            np.testing.assert_array_equal(x["ms_combs"], y["ms_combs"])
+            np.testing.assert_array_equal(x["ctildes"], y["ctildes"])
+
+
 def test_flat_radcoefficients_use_python_aces_order(tmp_path):
     pot = _constructed(["Al"], {"ALL": {"nradmax_by_orders": [3, 2, 1], "lmax_by_orders": [0, 2, 1]}}, seed=3)
     crad = pot.blocks[0].bond.radcoefficients  # [nradmax, lmax+1, nradbase]

@@ -20,6 +20,8 @@ Design
   dL/dcrad, pulled back to the parameters by ``M^T``, ``R^T``.  Regularization (L1, L2 on function
   coefficients, radial smoothness) is added by :mod:`forcefit.ace.regularization`.  Radial functions
   are analytic (no splines) during fitting, as in python-ace's tensorpot backend.
+* ``residuals``: the loss as a sum of squares and its Jacobian over the trainable parameters, for
+  least-squares optimizers, in chunks of configurations (:mod:`forcefit.ace.residuals`).
 * Threads: the C++ passes use ``OMP_NUM_THREADS`` threads (all cores when unset).
 * ``ladder_extend``, ``number_of_functions_per_element`` and basis construction come from
   :mod:`forcefit.ace.construct`; ``set_core_repulsion`` sets python-ace's ZBL inner core.
@@ -40,7 +42,7 @@ from typing import Dict, Optional, Sequence, Tuple
 import numpy as np
 
 from ..errors import ForcefitError, InputError, NotCompiledError
-from ..pacemaker.engine import Evaluation, FitData, LossComponents
+from ..pacemaker.engine import Evaluation, FitData, LossComponents, ResidualEvaluation
 from .bbasis import BBasisPotential
 from .fit_params import ParameterMap, expand_trainable_parameters
 from .regularization import RadialSmoothness, coefficient_penalties
@@ -147,8 +149,11 @@ class AceFitEngine:
 
     name = "forcefit ACE (C++ analytic parameter gradients)"
 
-    def __init__(self, backend=None, num_threads: Optional[int] = None):
+    def __init__(self, backend=None, num_threads: Optional[int] = None, jacobian_chunk_mb: Optional[float] = None):
+        from .residuals import DEFAULT_CHUNK_MB
+
         self.backend = backend
+        self.jacobian_chunk_mb = float(DEFAULT_CHUNK_MB if jacobian_chunk_mb is None else jacobian_chunk_mb)
         self.num_threads = int(num_threads if num_threads is not None else os.environ.get("OMP_NUM_THREADS", 0) or 0)
         self._models: Dict[int, tuple] = {}
 
@@ -347,6 +352,39 @@ class AceFitEngine:
                                     f"{grad.size} entries) at loss {components.total:.6g}")
         return Evaluation(loss=components.total, gradient=grad, energy=energy, forces=forces, components=components,
                           stress=stress, eval_time=time.perf_counter() - start)
+
+
+    def residuals(self, potential: AceTrainablePotential, parameters, data: FitData, handle: PreparedSet, loss,
+                  jacobian: bool = True, chunk_mb: Optional[float] = None) -> ResidualEvaluation:
+        """Residuals r (sum r^2 = the loss) and J = dr/dx over the trainable parameters, for least-squares
+        optimizers (see :mod:`forcefit.ace.residuals`: row layout, chunking, and why L1 and radial
+        smoothness are refused).
+
+        Args:
+            jacobian: also compute J (else only r, at the cost of one energy+force pass).
+            chunk_mb: working-memory bound of one chunk of configurations, MB (default
+                ``self.jacobian_chunk_mb``); the assembled J is [m, n_trainable] on top.
+        Returns: ``ResidualEvaluation`` (residual [m], jacobian [m, n] or None, columns [n], evaluation).
+        """
+        from ..pacemaker.engine import data_residuals
+        from .residuals import check_least_squares_loss, data_jacobian, l2_rows
+
+        check_least_squares_loss(loss)
+        evaluation = self.evaluate(potential, parameters, data, handle, loss, gradient=False)
+        x = np.asarray(parameters, dtype=float)
+        pmap = potential.map
+        columns = np.flatnonzero(potential.mask).astype(np.int64)
+        r_data = data_residuals(evaluation.energy, evaluation.forces, data, loss, evaluation.stress)
+        r_l2, j_l2 = l2_rows(x, pmap.function_mask(), float(loss.L2_coeffs), columns, jacobian)
+        jac = None
+        if jacobian:
+            # evaluate() left the model at these parameters
+            j_data = data_jacobian(self._model(potential), pmap, columns, handle.species(pmap.elements), handle,
+                                   data, loss, evaluation.stress,
+                                   self.jacobian_chunk_mb if chunk_mb is None else chunk_mb, self.num_threads)
+            jac = np.vstack([j_data, j_l2])
+        return ResidualEvaluation(residual=np.concatenate([r_data, r_l2]), jacobian=jac, columns=columns,
+                                  evaluation=evaluation)
 
 
 class _EmptyPotential(AceTrainablePotential):

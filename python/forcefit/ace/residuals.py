@@ -43,15 +43,11 @@ DEFAULT_CHUNK_MB = 256.0
 
 def check_least_squares_loss(loss) -> None:
     """Raise InputError when the loss has terms that are not sums of squares."""
-    if float(loss.L1_coeffs) > 0:
-        raise InputError("fit.loss.L1_coeffs: the L1 penalty is not a sum of squares, so least-squares optimizers "
-                         "(trf, dogbox, lm, geodesiclm) cannot use it; set it to 0 or use a scipy minimize method "
-                         "such as BFGS")
-    for name in ("w0_rad", "w1_rad", "w2_rad"):
-        if float(getattr(loss, name, 0.0)) > 0:
-            raise InputError(f"fit.loss.{name}: the radial smoothness terms integrate |R_nl| and are not sums of "
-                             "squares, so least-squares optimizers (trf, dogbox, lm, geodesiclm) cannot use them; "
-                             "set them to 0 or use a scipy minimize method such as BFGS")
+    from ..pacemaker.fit_section import least_squares_refusal
+
+    refusal = least_squares_refusal(loss)
+    if refusal is not None:
+        raise InputError(f"fit.loss.{refusal[0]}: {refusal[1]}")
 
 
 def config_chunks(atom_offset: np.ndarray, n_theta: int, chunk_mb: float) -> Iterator[Tuple[int, int]]:

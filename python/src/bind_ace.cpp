@@ -274,9 +274,9 @@ void forcefit::python::bind_ace(py::module_& m) {
             "Batch as parameter_vjp.  Returns (energies [C] eV, forces [N,3] eV/Å, virial [C,6] eV (Voigt xx yy zz "
             "yz xz xy, W = -sum_pairs r_ij (x) dE/dr_ij, off-diagonals symmetrised), jac_energy [C,P] = dE_c/dtheta, "
             "jac_forces [3N,P] (row 3k+a = dF_{k,a}/dtheta), jac_virial [6C,P] (row 6c+v = dW_{c,v}/dtheta)) with "
-            "theta = (ctilde, crad) in the flat layout of parameter_layout(), P = n_ctilde + n_crad.  Cost ~ 3/2 "
-            "(neighbours per atom) times parameter_vjp; memory 7C + 3N rows of P doubles: pass configurations in "
-            "chunks.  The model must have been built with keep_zero_terms=True.")
+            "theta = (ctilde, crad) in the flat layout of parameter_layout(), P = n_ctilde + n_crad.  Cost about 11 "
+            "times parameter_vjp at ~60 neighbours per atom (3 tangent sweeps per neighbour, 8 at a time); memory "
+            "7C + 3N rows of P doubles: pass configurations in chunks.  The model must have been built with keep_zero_terms=True.")
         .def(
             "radial",
             [](const CtildeModel& self, int mu_i, int mu_j, F64 r, bool splines) {

@@ -52,7 +52,8 @@ private:
         // per neighbour inside the cutoff
         std::vector<double> rad, drad, u, r, hb;
         std::vector<cdouble> y, dy;
-        std::vector<int> mu;
+        std::vector<cdouble> Z;  // [nel][lm (m >= 0)][nbasis]: sum over neighbours of a species of Y_lm g_q
+        std::vector<int> mu, count;
         std::vector<std::int64_t> jloc;
         // values and adjoints (real arithmetic)
         std::vector<cdouble> vb, ab;
@@ -93,6 +94,8 @@ void CtildeJacobianKernel::atom(const CtildeModel& m, int mu_i, const std::int32
     }
     std::fill(ws.vb.begin(), ws.vb.begin() + nleaf, cdouble{});
     std::fill(ws.a1b.begin(), ws.a1b.end(), 0.0);
+    std::fill(ws.Z.begin(), ws.Z.end(), cdouble{});
+    std::fill(ws.count.begin(), ws.count.end(), 0);
     double rho_core = 0.0, dmin = m.cutoff_, dcut_in_min = 0.0;
     int kmin = -1, nn = 0;
     for (std::int64_t p = begin; p < end; ++p) {
@@ -117,6 +120,10 @@ void CtildeJacobianKernel::atom(const CtildeModel& m, int mu_i, const std::int32
         double* a1 = &ws.a1b[std::size_t(mu_j) * nbasis];
         for (int q = 0; q < nbasis; ++q) a1[q] += rad[q];
         const int L1 = bond.lmax() + 1;
+        ++ws.count[mu_j];
+        cdouble* Z = &ws.Z[std::size_t(mu_j) * nlm * nbasis];
+        for (int lm = 0; lm < lm_count(bond.lmax()); ++lm)
+            for (int q = 0; q < bond.spec().nradbase; ++q) Z[std::size_t(lm) * nbasis + q] += y[lm] * rad[q];
         cdouble* A = ws.vb.data() + std::size_t(mu_j) * nradmax * nlm_full;
         for (int n = 0; n < bond.nradial(); ++n)
             for (int l = 0; l < L1; ++l) {
@@ -428,44 +435,53 @@ void CtildeJacobianKernel::atom(const CtildeModel& m, int mu_i, const std::int32
                 for (int kd = 0; kd < kb; ++kd) G[kd * P + col] = rhobar[p] * rt[kd] + rhobart[p * K + kd] * ws.reb[t];
             }
         }
-        for (int kk = 0; kk < nn; ++kk) {
-            const int b = mu_i * nel + ws.mu[kk];
+        // crad through the adjoint tangents of the leaves: sum over the neighbours kk of species mu_j of
+        // Re(abar_t Y_lm(kk)) g_q(kk) = Re(abar_t Z_lm,q), Z summed once per atom
+        for (int mu_j = 0; mu_j < nel; ++mu_j) {
+            if (ws.count[mu_j] == 0) continue;
+            const int b = mu_i * nel + mu_j;
             const BondRadial& bond = m.bonds_[b];
             const int L1 = bond.lmax() + 1, nb = bond.spec().nradbase;
-            const cdouble* y = &ws.y[std::size_t(kk) * nlm];
-            const double* rad = &ws.rad[std::size_t(kk) * nf];
-            const std::size_t leaf_base = std::size_t(ws.mu[kk]) * nradmax * nlm_full;
+            const cdouble* Z = &ws.Z[std::size_t(mu_j) * nlm * nbasis];
+            const std::size_t leaf_base = std::size_t(mu_j) * nradmax * nlm_full;
             const std::int64_t cc = cols.crad + cols.crad_offsets[b];
-            // directions of this block that move neighbour kk itself
-            const int own_lo = std::max(3 * kk, d0) - d0, own_hi = std::min(3 * kk + 3, d0 + kb) - d0;
             for (int n = 0; n < bond.nradial(); ++n)
                 for (int l = 0; l < L1; ++l) {
                     const std::size_t leaf0 = leaf_base + std::size_t(n) * nlm_full + l * l + l;
-                    double h[K] = {};
-                    for (int mm = 0; mm <= l; ++mm) {
-                        const double yr = y[lm_index(l, mm)].real(), yi = y[lm_index(l, mm)].imag();
-                        const double* gr = atr + (leaf0 + mm) * K;
-                        const double* gi = ati + (leaf0 + mm) * K;
-                        for (int kd = 0; kd < K; ++kd) h[kd] += gr[kd] * yr - gi[kd] * yi;
-                    }
                     const std::int64_t col0 = cc + std::int64_t(n * L1 + l) * nb;
-                    for (int kd = 0; kd < kb; ++kd) {
-                        double* g = G + kd * P + col0;
-                        for (int q = 0; q < nb; ++q) g[q] += h[kd] * rad[q];
+                    for (int q = 0; q < nb; ++q) {
+                        double acc[K] = {};
+                        for (int mm = 0; mm <= l; ++mm) {
+                            const cdouble z = Z[std::size_t(lm_index(l, mm)) * nbasis + q];
+                            const double* gr = atr + (leaf0 + mm) * K;
+                            const double* gi = ati + (leaf0 + mm) * K;
+                            for (int kd = 0; kd < K; ++kd) acc[kd] += gr[kd] * z.real() - gi[kd] * z.imag();
+                        }
+                        for (int kd = 0; kd < kb; ++kd) G[kd * P + col0 + q] += acc[kd];
                     }
-                    // the moved neighbour's own Y and g_k change too
-                    for (int kd = own_lo; kd < own_hi; ++kd) {
-                        const int a = (d0 + kd) % 3;
-                        const double ua = ws.u[3 * kk + a], inv_r = 1.0 / ws.r[kk];
-                        const double* drad = &ws.drad[std::size_t(kk) * nf];
-                        const cdouble* dy = &ws.dy[std::size_t(kk) * nlm * 3];
-                        double hy = 0.0;
-                        for (int mm = 0; mm <= l; ++mm)
-                            hy += (ab[leaf0 + mm] * dy[3 * lm_index(l, mm) + a]).real() * inv_r;
-                        const double hbv = ws.hb[std::size_t(kk) * nl_stride + n * L1 + l];
-                        double* g = G + kd * P + col0;
-                        for (int q = 0; q < nb; ++q) g[q] += hy * rad[q] + hbv * drad[q] * ua;
-                    }
+                }
+        }
+        // the moved neighbour's own Y_lm and g_q change too
+        for (int kd = 0; kd < kb; ++kd) {
+            const int kk = (d0 + kd) / 3, a = (d0 + kd) % 3;
+            const int b = mu_i * nel + ws.mu[kk];
+            const BondRadial& bond = m.bonds_[b];
+            const int L1 = bond.lmax() + 1, nb = bond.spec().nradbase;
+            const double* rad = &ws.rad[std::size_t(kk) * nf];
+            const double* drad = &ws.drad[std::size_t(kk) * nf];
+            const cdouble* dy = &ws.dy[std::size_t(kk) * nlm * 3];
+            const double ua = ws.u[3 * kk + a], inv_r = 1.0 / ws.r[kk];
+            const std::size_t leaf_base = std::size_t(ws.mu[kk]) * nradmax * nlm_full;
+            double* g = G + kd * P + cols.crad + cols.crad_offsets[b];
+            for (int n = 0; n < bond.nradial(); ++n)
+                for (int l = 0; l < L1; ++l) {
+                    const std::size_t leaf0 = leaf_base + std::size_t(n) * nlm_full + l * l + l;
+                    double hy = 0.0;
+                    for (int mm = 0; mm <= l; ++mm) hy += (ab[leaf0 + mm] * dy[3 * lm_index(l, mm) + a]).real();
+                    hy *= inv_r;
+                    const double hbv = ws.hb[std::size_t(kk) * nl_stride + n * L1 + l];
+                    double* gnl = g + std::size_t(n * L1 + l) * nb;
+                    for (int q = 0; q < nb; ++q) gnl[q] += hy * rad[q] + hbv * drad[q] * ua;
                 }
         }
 
@@ -473,11 +489,11 @@ void CtildeJacobianKernel::atom(const CtildeModel& m, int mu_i, const std::int32
         for (int kd = 0; kd < kb; ++kd) {
             const int kk = (d0 + kd) / 3, a = (d0 + kd) % 3;
             const double* g = G + kd * P;
-            double* ri = buf + (ROW_FORCES + 3 * i_local + a) * P;
-            double* rj = buf + (ROW_FORCES + 3 * ws.jloc[kk] + a) * P;
-            for (std::int64_t col = 0; col < P; ++col) {
-                ri[col] += g[col];
-                rj[col] -= g[col];
+            if (ws.jloc[kk] != i_local) {  // a periodic image of i itself: the two cancel
+                double* ri = buf + (ROW_FORCES + 3 * i_local + a) * P;
+                double* rj = buf + (ROW_FORCES + 3 * ws.jloc[kk] + a) * P;
+                for (std::int64_t col = 0; col < P; ++col) ri[col] += g[col];
+                for (std::int64_t col = 0; col < P; ++col) rj[col] -= g[col];
             }
             const double* rvec = &ws.u[3 * kk];
             for (int c = 0; c < 3; ++c) {
@@ -553,6 +569,8 @@ void CtildeJacobianKernel::run(const CtildeModel& m, std::int64_t natoms, const 
         ws.vb.resize(nnode);
         ws.ab.resize(nnode);
         ws.a1b.resize(std::size_t(m.nel_) * m.nbasis_);
+        ws.Z.resize(std::size_t(m.nel_) * lm_count(m.lmax_) * m.nbasis_);
+        ws.count.resize(m.nel_);
         ws.reb.resize(max_terms);
         ws.thetab.resize(max_terms);
         ws.vtr.resize(nnode * K);

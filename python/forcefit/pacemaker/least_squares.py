@@ -57,7 +57,7 @@ def run_least_squares(engine, potential, method: str, maxiter: int, options: Dic
     options = dict(options)
     chunk_mb = options.pop("jacobian_chunk_mb", None)
     x_start = np.asarray(potential.get_parameters(), dtype=float)
-    state = {"iteration": 0, "x": x_start.copy(), "jacobians": 0}
+    state = {"iteration": 0, "x": x_start.copy(), "z": None, "jacobian": None}
 
     def full(z):
         x = x_start.copy()
@@ -91,11 +91,15 @@ def run_least_squares(engine, potential, method: str, maxiter: int, options: Dic
         return evaluate(z, False).residual
 
     def jacobian_at_accepted(z):
-        # scipy asks for the Jacobian at the start and after every accepted step
-        if state["jacobians"] > 0:
+        # scipy asks for the Jacobian at the start and after every accepted step ('lm' asks twice at
+        # the start: the repeated point is neither an iteration nor worth a second Jacobian)
+        z = np.array(z, dtype=float, copy=True)
+        if state.get("z") is not None and np.array_equal(z, state["z"]):
+            return state["jacobian"]
+        if state.get("z") is not None:
             accepted(z)
-        state["jacobians"] += 1
-        return evaluate(z, True).jacobian
+        state["z"], state["jacobian"] = z, evaluate(z, True).jacobian
+        return state["jacobian"]
 
     try:
         if method in SCIPY_LEAST_SQUARES_METHODS:

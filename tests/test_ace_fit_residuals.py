@@ -89,3 +89,22 @@ def test_terms_that_are_not_sums_of_squares_are_refused():
         engine.residuals(target, x, data, handle, replace(LS_LOSS, L1_coeffs=1e-3))
     with pytest.raises(InputError, match="w1_rad"):
         engine.residuals(target, x, data, handle, replace(LS_LOSS, w1_rad=1e-3))
+
+
+def test_structures_without_reference_stress_have_no_stress_rows():
+    engine, target, data, handle = _setup(["Cu"])
+    stress = data.stress.copy()
+    stress[1] = np.nan
+    partial = replace(data, stress=stress)
+    x = random_point(target)
+    res = engine.residuals(target, x, partial, handle, LS_LOSS)
+    full = engine.residuals(target, x, data, handle, LS_LOSS)
+    assert len(res.residual) == len(full.residual) - 6
+    np.testing.assert_allclose(np.sum(res.residual**2), engine.evaluate(target, x, partial, handle, LS_LOSS).loss,
+                               rtol=1e-12)
+    # the rows of the other structures are unchanged: energy and force rows, then stress rows of 0, 2, 3
+    n_before = data.n_structures + 3 * int(data.n_atoms.sum())
+    keep = np.r_[0:n_before + 6, n_before + 12:len(full.residual)]
+    np.testing.assert_array_equal(res.jacobian, full.jacobian[keep])
+    no_stress = engine.residuals(target, x, data, handle, replace(LS_LOSS, w_stress=0.0), jacobian=False)
+    assert len(no_stress.residual) == len(full.residual) - 6 * data.n_structures

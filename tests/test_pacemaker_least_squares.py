@@ -90,3 +90,18 @@ def test_input_checks_for_least_squares_methods():
         parse_input(_document(optimizer="trf", options={"jacobian_chunk_mb": -1}))
     with pytest.raises(InputError, match=r"fit\.optimizer: unknown value 'geodesic'"):
         parse_input(_document(optimizer="geodesic"))
+
+
+@pytest.mark.parametrize("method", ["trf", "lm"])
+def test_a_converged_fit_ends_its_log_at_the_returned_potential(ls_dir, method):
+    import numpy as np
+
+    from forcefit.ace.fit_engine import AceTrainablePotential
+    from forcefit.ace.yaml_io import read_bbasis_yaml
+
+    losses = _run(ls_dir, optimizer=method, maxiter=50, options={"ftol": 1e-3, "xtol": 1e-3, "gtol": 1e-3})
+    assert len(losses) < 51
+    assert "termination condition is satisfied" in (ls_dir / "log.txt").read_text()
+    last_recorded = AceTrainablePotential(read_bbasis_yaml(ls_dir / "interim_potential_0.yaml"))
+    final = AceTrainablePotential(read_bbasis_yaml(ls_dir / "output_potential.yaml"))
+    np.testing.assert_array_equal(last_recorded.get_parameters(), final.get_parameters())

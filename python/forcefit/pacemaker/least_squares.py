@@ -85,6 +85,9 @@ def run_least_squares(engine, potential, method: str, maxiter: int, options: Dic
     columns = first.columns
     if maxiter <= 0 or len(columns) == 0:
         return x_start
+    # the optimizers hold the assembled Jacobian; the engine's chunks bound only the work beyond it
+    log.info(f"{method}: {len(first.residual)} residuals, {len(columns)} trainable parameters, Jacobian "
+             f"{8e-6 * len(first.residual) * len(columns):.1f} MB")
     z0 = x_start[columns]
 
     def residual(z):

@@ -5,7 +5,8 @@ optimizer BFGS (any ``scipy.optimize.minimize`` method that needs no Hessian; fo
 least-squares methods ``trf``, ``dogbox``, ``lm`` of ``scipy.optimize.least_squares`` and ``geodesiclm``,
 which need a loss that is a sum of squares: no L1, no radial smoothness), maxiter 100,
 kappa 0, no regularization, fit_cycles 1, ladder_type body_order, early_stopping_patience 200.
-``fit.options`` are checked against the options scipy documents for the chosen method. forcefit
+``fit.options`` are checked against the options scipy documents for the chosen method (for the
+least-squares methods: ``LEAST_SQUARES_OPTIONS``, ``GEODESIC_LM_OPTIONS``). forcefit
 adds ``loss.w_stress`` (default 0). The weighting policies are checked in ``weighting.py``.
 """
 

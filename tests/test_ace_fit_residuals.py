@@ -108,3 +108,19 @@ def test_structures_without_reference_stress_have_no_stress_rows():
     np.testing.assert_array_equal(res.jacobian, full.jacobian[keep])
     no_stress = engine.residuals(target, x, data, handle, replace(LS_LOSS, w_stress=0.0), jacobian=False)
     assert len(no_stress.residual) == len(full.residual) - 6 * data.n_structures
+
+
+def test_normal_equations_and_vjp_without_the_assembled_jacobian():
+    engine, target, data, handle = _setup(["Al", "Ni"], ndensity=2, trainable="func")
+    x = random_point(target)
+    full = engine.residuals(target, x, data, handle, LS_LOSS)
+    j, r = full.jacobian, full.residual
+    res, jtj, jtr = engine.residual_normal_equations(target, x, data, handle, LS_LOSS, chunk_mb=1e-6)
+    assert res.jacobian is None and np.array_equal(res.residual, r)
+    np.testing.assert_allclose(jtj, j.T @ j, rtol=1e-11, atol=1e-12 * np.max(np.abs(jtj)))
+    np.testing.assert_allclose(jtr, j.T @ r, rtol=1e-11, atol=1e-12 * np.max(np.abs(jtr)))
+    u = np.random.default_rng(5).normal(size=len(r))
+    jtu = engine.residual_vjp(target, x, data, handle, LS_LOSS, u)
+    np.testing.assert_allclose(jtu, j.T @ u, rtol=1e-10, atol=1e-11 * np.max(np.abs(jtu)))
+    with pytest.raises(InputError, match="shape"):
+        engine.residual_vjp(target, x, data, handle, LS_LOSS, u[:-1])

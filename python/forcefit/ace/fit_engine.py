@@ -35,7 +35,7 @@ import copy
 import logging
 import os
 import time
-from dataclasses import dataclass, field
+from dataclasses import dataclass, field, replace
 from pathlib import Path
 from typing import Dict, Optional, Sequence, Tuple
 
@@ -366,25 +366,64 @@ class AceFitEngine:
                 ``self.jacobian_chunk_mb``); the assembled J is [m, n_trainable] on top.
         Returns: ``ResidualEvaluation`` (residual [m], jacobian [m, n] or None, columns [n], evaluation).
         """
+        from .residuals import data_jacobian
+
+        res, scales, j_l2 = self._residual_parts(potential, parameters, data, handle, loss, jacobian)
+        if not jacobian:
+            return res
+        # the evaluation left the model at these parameters
+        j_data = data_jacobian(self._model(potential), potential.map, res.columns,
+                               handle.species(potential.map.elements), handle, scales, self._chunk(chunk_mb),
+                               self.num_threads)
+        return replace(res, jacobian=np.vstack([j_data, j_l2]))
+
+    def residual_normal_equations(self, potential: AceTrainablePotential, parameters, data: FitData,
+                                  handle: PreparedSet, loss, chunk_mb: Optional[float] = None):
+        """(ResidualEvaluation without Jacobian, J^T J [n, n], J^T r [n]) for the residuals of ``residuals``,
+        accumulated over chunks of configurations: memory n^2 plus one chunk, whatever the data size."""
+        from .residuals import data_normal_equations
+
+        res, scales, j_l2 = self._residual_parts(potential, parameters, data, handle, loss, True)
+        n_data = len(res.residual) - len(j_l2)
+        jtj, jtr = data_normal_equations(self._model(potential), potential.map, res.columns,
+                                         handle.species(potential.map.elements), handle, scales,
+                                         res.residual[:n_data], self._chunk(chunk_mb), self.num_threads)
+        return res, jtj + j_l2.T @ j_l2, jtr + j_l2.T @ res.residual[n_data:]
+
+    def residual_vjp(self, potential: AceTrainablePotential, parameters, data: FitData, handle: PreparedSet, loss,
+                     u) -> np.ndarray:
+        """J^T u [n] at ``parameters`` for a vector u [m] over the rows of ``residuals``, by one
+        vector-Jacobian product (no Jacobian)."""
+        from .residuals import data_vjp
+
+        res, scales, j_l2 = self._residual_parts(potential, parameters, data, handle, loss, True)
+        u = np.asarray(u, dtype=float)
+        if u.shape != res.residual.shape:
+            raise InputError(f"residual_vjp: expected u of shape {res.residual.shape}, got {u.shape}")
+        n_data = len(u) - len(j_l2)
+        g = data_vjp(self._model(potential), potential.map, res.columns, handle.species(potential.map.elements),
+                     handle, scales, u[:n_data], self.num_threads)
+        return g + j_l2.T @ u[n_data:]
+
+    def _chunk(self, chunk_mb: Optional[float]) -> float:
+        return self.jacobian_chunk_mb if chunk_mb is None else float(chunk_mb)
+
+    def _residual_parts(self, potential, parameters, data, handle, loss, l2_jacobian: bool):
+        """(ResidualEvaluation without Jacobian, RowScales, L2 Jacobian rows or None); leaves the model at
+        ``parameters``."""
         from ..pacemaker.engine import data_residuals
-        from .residuals import check_least_squares_loss, data_jacobian, l2_rows
+        from .residuals import RowScales, check_least_squares_loss, l2_rows
 
         check_least_squares_loss(loss)
         evaluation = self.evaluate(potential, parameters, data, handle, loss, gradient=False)
         x = np.asarray(parameters, dtype=float)
-        pmap = potential.map
         columns = np.flatnonzero(potential.mask).astype(np.int64)
         r_data = data_residuals(evaluation.energy, evaluation.forces, data, loss, evaluation.stress)
-        r_l2, j_l2 = l2_rows(x, pmap.function_mask(), float(loss.L2_coeffs), columns, jacobian)
-        jac = None
-        if jacobian:
-            # evaluate() left the model at these parameters
-            j_data = data_jacobian(self._model(potential), pmap, columns, handle.species(pmap.elements), handle,
-                                   data, loss, evaluation.stress,
-                                   self.jacobian_chunk_mb if chunk_mb is None else chunk_mb, self.num_threads)
-            jac = np.vstack([j_data, j_l2])
-        return ResidualEvaluation(residual=np.concatenate([r_data, r_l2]), jacobian=jac, columns=columns,
-                                  evaluation=evaluation)
+        r_l2, j_l2 = l2_rows(x, potential.map.function_mask(), float(loss.L2_coeffs), columns, l2_jacobian)
+        scales = RowScales.of(data, loss, evaluation.stress, handle.volume)
+        res = ResidualEvaluation(residual=np.concatenate([r_data, r_l2]), jacobian=None, columns=columns,
+                                 evaluation=evaluation)
+        return res, scales, j_l2
 
 
 class _EmptyPotential(AceTrainablePotential):

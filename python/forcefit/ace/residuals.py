@@ -14,6 +14,10 @@ when ``L2_coeffs > 0``.  The Jacobian ``J = dr/dx[columns]`` (columns: the train
 with ``dX/dx = dX/dctilde M + dX/dcrad R`` (``ParameterMap``'s linear maps) and ``dX/dtheta`` the C++ Jacobian
 blocks (``AceCtildeModel.parameter_jacobian``, analytic radial functions).
 
+Normal equations: ``data_normal_equations`` accumulates J^T J and J^T r chunk by chunk and ``data_vjp``
+gives J^T u by one vector-Jacobian product, so that a Levenberg-Marquardt method needs memory n^2 plus
+one chunk whatever the number of residuals (``AceFitEngine.residual_normal_equations``, ``residual_vjp``).
+
 Chunks: the C++ blocks are [7 C + 3 N, n_ctilde + n_crad] for C configurations of N atoms, and the pull-back
 to x needs as much again; configurations are taken in consecutive chunks whose blocks stay below
 ``chunk_mb`` megabytes (at least one configuration per chunk), so the working memory beyond the assembled
@@ -31,6 +35,7 @@ the square roots of their weights).
 
 from __future__ import annotations
 
+from dataclasses import dataclass
 from typing import Iterator, Optional, Tuple
 
 import numpy as np
@@ -68,40 +73,52 @@ def config_chunks(atom_offset: np.ndarray, n_theta: int, chunk_mb: float) -> Ite
         s0 = s1
 
 
-def data_jacobian(model, pmap, columns: np.ndarray, species: np.ndarray, handle, data, loss,
-                  stress_pred: Optional[np.ndarray], chunk_mb: Optional[float] = None,
-                  num_threads: int = 0) -> np.ndarray:
-    """Jacobian of ``data_residuals`` with respect to ``x[columns]``, [m_data, len(columns)].
+@dataclass(frozen=True)
+class RowScales:
+    """d residual / d prediction for every data row: energies [S], forces [3A], stresses of the structures
+    ``stressed`` (indices, empty without a stress term) as d r / d W (eV^-1 ... per the loss weights)."""
 
-    ``model`` must hold the parameters (``set_parameters``); ``handle`` is the engine's ``PreparedSet``;
-    ``stress_pred``: the predicted stress (S, 6) or None, which with the loss decides the stress rows.
+    energy: np.ndarray
+    forces: np.ndarray
+    stressed: np.ndarray
+    stress: np.ndarray  # [S], zero where a structure has no stress rows
+
+    @classmethod
+    def of(cls, data, loss, stress_pred: Optional[np.ndarray], volume: np.ndarray) -> "RowScales":
+        from ..pacemaker.engine import stress_rows
+
+        kappa = float(loss.kappa)
+        stressed = stress_rows(data, loss, stress_pred)
+        stressed = np.zeros(0, dtype=np.int64) if stressed is None else stressed
+        s_scale = np.zeros(data.n_structures)
+        s_scale[stressed] = -np.sqrt(loss.w_stress * data.w_energy[stressed]) / volume[stressed]
+        return cls(energy=np.sqrt((1.0 - kappa) * data.w_energy) / data.n_atoms,
+                   forces=np.repeat(np.sqrt(kappa * data.w_forces), 3), stressed=stressed, stress=s_scale)
+
+
+def jacobian_blocks(model, pmap, columns: np.ndarray, species: np.ndarray, handle, scales: RowScales,
+                    chunk_mb: Optional[float] = None, num_threads: int = 0) -> Iterator[Tuple[slice, np.ndarray]]:
+    """The rows of the data Jacobian (``data_residuals`` by ``x[columns]``) chunk by chunk, as
+    (rows of the residual vector, block [rows, len(columns)]).
+
+    ``model`` must hold the parameters (``set_parameters``); ``handle`` is the engine's ``PreparedSet``.
     """
-    from ..pacemaker.engine import stress_rows
-
     chunk_mb = DEFAULT_CHUNK_MB if chunk_mb is None else float(chunk_mb)
     if not chunk_mb > 0:
         raise InputError(f"jacobian_chunk_mb must be positive, got {chunk_mb!r}")
-    kappa = float(loss.kappa)
-    n_conf, n_atoms = data.n_structures, len(species)
-    e_scale = np.sqrt((1.0 - kappa) * data.w_energy) / data.n_atoms
-    f_scale = np.repeat(np.sqrt(kappa * data.w_forces), 3)
-    stressed = stress_rows(data, loss, stress_pred)
-    n_stress = 0 if stressed is None else len(stressed)
+    n_conf, n_atoms = len(handle.atom_offset) - 1, len(species)
     stress_index = np.full(n_conf, -1)
-    if stressed is not None:
-        stress_index[stressed] = np.arange(n_stress)
-    s_scale = np.zeros(n_conf)
-    if stressed is not None:
-        s_scale[stressed] = -np.sqrt(loss.w_stress * data.w_energy[stressed]) / handle.volume[stressed]
-
+    stress_index[scales.stressed] = np.arange(len(scales.stressed))
     mt = pmap._MT[columns]
     rt = pmap._RT[columns]
     n_ctilde = pmap.n_ctilde
     f0, s0_row = n_conf, n_conf + 3 * n_atoms
-    out = np.zeros((s0_row + 6 * n_stress, len(columns)))
 
-    def pulled_back(block: np.ndarray) -> np.ndarray:
-        return np.asarray(mt @ block[:, :n_ctilde].T + rt @ block[:, n_ctilde:].T).T
+    def pulled_back(block: np.ndarray, scale: np.ndarray) -> np.ndarray:
+        out = scale[:, None] * np.asarray(mt @ block[:, :n_ctilde].T + rt @ block[:, n_ctilde:].T).T
+        if not np.all(np.isfinite(out)):
+            raise InputError(f"the residual Jacobian is not finite ({int(np.sum(~np.isfinite(out)))} entries)")
+        return out
 
     offset, first = handle.atom_offset, handle.first
     for s0, s1 in config_chunks(offset, n_ctilde + pmap.n_crad_full, chunk_mb):
@@ -110,19 +127,54 @@ def data_jacobian(model, pmap, columns: np.ndarray, species: np.ndarray, handle,
         _, _, _, je, jf, jv = model.parameter_jacobian(
             species[a0:a1], first[a0:a1 + 1] - p0, handle.neigh[p0:p1] - a0, handle.rij[p0:p1],
             offset[s0:s1 + 1] - a0, splines=False, num_threads=num_threads)
-        out[s0:s1] = e_scale[s0:s1, None] * pulled_back(je)
+        yield slice(s0, s1), pulled_back(je, scales.energy[s0:s1])
         del je
-        out[f0 + 3 * a0:f0 + 3 * a1] = f_scale[3 * a0:3 * a1, None] * pulled_back(jf)
+        yield slice(f0 + 3 * a0, f0 + 3 * a1), pulled_back(jf, scales.forces[3 * a0:3 * a1])
         del jf
         here = np.flatnonzero(stress_index[s0:s1] >= 0)
         if here.size:
             rows = (6 * here[:, None] + np.arange(6)).ravel()
-            block = s_scale[s0 + here].repeat(6)[:, None] * pulled_back(jv[rows])
-            k0 = stress_index[s0 + here[0]]
-            out[s0_row + 6 * k0:s0_row + 6 * (k0 + here.size)] = block
-    if not np.all(np.isfinite(out)):
-        raise InputError(f"the residual Jacobian is not finite ({int(np.sum(~np.isfinite(out)))} entries)")
+            k0 = int(stress_index[s0 + here[0]])
+            yield (slice(s0_row + 6 * k0, s0_row + 6 * (k0 + here.size)),
+                   pulled_back(jv[rows], scales.stress[s0 + here].repeat(6)))
+
+
+def data_jacobian(model, pmap, columns, species, handle, scales: RowScales, chunk_mb=None,
+                  num_threads: int = 0) -> np.ndarray:
+    """The data Jacobian assembled, [m_data, len(columns)] (arguments as ``jacobian_blocks``)."""
+    n_rows = len(scales.energy) + len(scales.forces) + 6 * len(scales.stressed)
+    out = np.zeros((n_rows, len(columns)))
+    for rows, block in jacobian_blocks(model, pmap, columns, species, handle, scales, chunk_mb, num_threads):
+        out[rows] = block
     return out
+
+
+def data_normal_equations(model, pmap, columns, species, handle, scales: RowScales, residual: np.ndarray,
+                          chunk_mb=None, num_threads: int = 0) -> Tuple[np.ndarray, np.ndarray]:
+    """(J^T J [n, n], J^T r [n]) of the data rows, accumulated chunk by chunk (J never assembled);
+    ``residual``: the data residuals (at least the data rows, in order)."""
+    n = len(columns)
+    jtj, jtr = np.zeros((n, n)), np.zeros(n)
+    for rows, block in jacobian_blocks(model, pmap, columns, species, handle, scales, chunk_mb, num_threads):
+        jtj += block.T @ block
+        jtr += block.T @ residual[rows]
+    return jtj, jtr
+
+
+def data_vjp(model, pmap, columns, species, handle, scales: RowScales, u: np.ndarray,
+             num_threads: int = 0) -> np.ndarray:
+    """J^T u for the data rows (u: [m_data]) by one vector-Jacobian product, [len(columns)]."""
+    n_conf, n_atoms = len(scales.energy), len(species)
+    de = scales.energy * u[:n_conf]
+    df = (scales.forces * u[n_conf:n_conf + 3 * n_atoms]).reshape(n_atoms, 3)
+    dw = None
+    if len(scales.stressed):
+        dw = np.zeros((n_conf, 6))
+        dw[scales.stressed] = scales.stress[scales.stressed, None] * u[n_conf + 3 * n_atoms:].reshape(-1, 6)
+    _, _, _, g_ctilde, g_crad = model.parameter_vjp(
+        species, handle.first, handle.neigh, handle.rij, handle.atom_offset, np.ascontiguousarray(de),
+        np.ascontiguousarray(df), dw, splines=False, num_threads=num_threads, outputs=False)
+    return pmap.pullback(g_ctilde, g_crad)[columns]
 
 
 def l2_rows(x: np.ndarray, function_mask: np.ndarray, l2: float, columns: np.ndarray, jacobian: bool):
@@ -141,4 +193,5 @@ def l2_rows(x: np.ndarray, function_mask: np.ndarray, l2: float, columns: np.nda
     return residual, jac
 
 
-__all__ = ["DEFAULT_CHUNK_MB", "check_least_squares_loss", "config_chunks", "data_jacobian", "l2_rows"]
+__all__ = ["DEFAULT_CHUNK_MB", "RowScales", "check_least_squares_loss", "config_chunks", "data_jacobian",
+           "data_normal_equations", "data_vjp", "jacobian_blocks", "l2_rows"]

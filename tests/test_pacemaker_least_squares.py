@@ -4,6 +4,7 @@ and calling callbacks, the iteration cap and early stopping."""
 
 from __future__ import annotations
 
+import numpy as np
 import pytest
 import yaml
 
@@ -94,8 +95,6 @@ def test_input_checks_for_least_squares_methods():
 
 @pytest.mark.parametrize("method", ["trf", "lm"])
 def test_a_converged_fit_ends_its_log_at_the_returned_potential(ls_dir, method):
-    import numpy as np
-
     from forcefit.ace.fit_engine import AceTrainablePotential
     from forcefit.ace.yaml_io import read_bbasis_yaml
 
@@ -105,3 +104,13 @@ def test_a_converged_fit_ends_its_log_at_the_returned_potential(ls_dir, method):
     last_recorded = AceTrainablePotential(read_bbasis_yaml(ls_dir / "interim_potential_0.yaml"))
     final = AceTrainablePotential(read_bbasis_yaml(ls_dir / "output_potential.yaml"))
     np.testing.assert_array_equal(last_recorded.get_parameters(), final.get_parameters())
+
+
+def test_geodesiclm_on_the_normal_equations_takes_the_same_steps(ls_dir):
+    plain = _run(ls_dir, optimizer="geodesiclm", maxiter=4)
+    compact = _run(ls_dir, optimizer="geodesiclm", maxiter=4, options={"normal_equations": True})
+    assert len(compact) == len(plain) == 5
+    np.testing.assert_allclose(compact, plain, rtol=1e-6)
+    assert "on the normal equations" in (ls_dir / "log.txt").read_text()
+    with pytest.raises(InputError, match=r"fit\.options\.broyden: Broyden updates"):
+        parse_input(_document(optimizer="geodesiclm", options={"normal_equations": True, "broyden": True}))

@@ -106,11 +106,13 @@ def scipy_option_names(method: str) -> Tuple[str, ...]:
 
 
 #: options of the least-squares methods (``scipy.optimize.least_squares`` keywords; ``geodesic_lm``'s);
-#: ``jacobian_chunk_mb`` bounds the working memory of one chunk of Jacobian rows (MB)
+#: ``jacobian_chunk_mb`` bounds the working memory of one chunk of Jacobian rows (MB);
+#: ``normal_equations: true`` runs geodesiclm on J^T J without the assembled Jacobian
 LEAST_SQUARES_OPTIONS = ("ftol", "xtol", "gtol", "x_scale", "max_nfev", "tr_solver", "tr_options", "verbose",
                          "jacobian_chunk_mb")
 GEODESIC_LM_OPTIONS = ("ftol", "xtol", "gtol", "atol", "max_nfev", "initial_lambda", "lambda_up", "lambda_down",
-                       "lambda_max", "accel", "alpha", "h", "broyden", "jac_recompute", "jacobian_chunk_mb")
+                       "lambda_max", "accel", "alpha", "h", "broyden", "jac_recompute", "jacobian_chunk_mb",
+                       "normal_equations")
 
 
 def optimizer_option_names(method: str) -> Tuple[str, ...]:
@@ -262,6 +264,12 @@ def parse_fit_section(value, where: Where, notes: list) -> FitSection:
         refusal = least_squares_refusal(fit["loss"])
         if refusal is not None:
             raise where.child("loss").child(refusal[0]).error(f"{refusal[1]} (fit.optimizer is {fit['optimizer']})")
+        if options.get("normal_equations"):
+            for name in ("broyden", "jac_recompute"):
+                if name in options:
+                    raise where.child("options").child(name).error(
+                        "Broyden updates change the Jacobian itself, which normal_equations: true never forms; "
+                        f"remove {name} or normal_equations")
         chunk = options.get("jacobian_chunk_mb")
         if chunk is not None and (isinstance(chunk, bool) or not isinstance(chunk, (int, float)) or not chunk > 0):
             raise where.child("options").child("jacobian_chunk_mb").error(

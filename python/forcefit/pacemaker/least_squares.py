@@ -18,7 +18,11 @@ ten times that.  The fit stops early through the same ``EarlyStopping`` exceptio
 accepted point (these methods never accept a step that raises the loss).
 
 ``fit.options`` go to the method (``fit_section.optimizer_option_names`` lists them);
-``jacobian_chunk_mb`` is the engine's memory bound for one chunk of Jacobian rows.
+``jacobian_chunk_mb`` is the engine's memory bound for one chunk of Jacobian rows.  The optimizers
+hold the assembled Jacobian [residuals x parameters]; ``geodesiclm`` with ``normal_equations: true``
+(:func:`forcefit.optimize.geodesic_lm_normal`, the same iterates) holds only J^T J, which the engine
+accumulates chunk by chunk, and forms its acceleration from one vector-Jacobian product per step:
+memory n^2 plus one chunk, for data sets whose Jacobian would not fit.
 """
 
 from __future__ import annotations
@@ -56,6 +60,10 @@ def run_least_squares(engine, potential, method: str, maxiter: int, options: Dic
                             f"fit.optimizer {method} needs; use a scipy minimize method such as BFGS")
     options = dict(options)
     chunk_mb = options.pop("jacobian_chunk_mb", None)
+    normal_equations = bool(options.pop("normal_equations", False))
+    if normal_equations and not hasattr(engine, "residual_normal_equations"):
+        raise ForcefitError(f"the fitting engine {engine.name!r} provides no normal equations; "
+                            "remove fit.options.normal_equations")
     x_start = np.asarray(potential.get_parameters(), dtype=float)
     state = {"iteration": 0, "x": x_start.copy(), "z": None, "jacobian": None}
 
@@ -85,9 +93,13 @@ def run_least_squares(engine, potential, method: str, maxiter: int, options: Dic
     columns = first.columns
     if maxiter <= 0 or len(columns) == 0:
         return x_start
-    # the optimizers hold the assembled Jacobian; the engine's chunks bound only the work beyond it
-    log.info(f"{method}: {len(first.residual)} residuals, {len(columns)} trainable parameters, Jacobian "
-             f"{8e-6 * len(first.residual) * len(columns):.1f} MB")
+    if normal_equations:
+        log.info(f"{method} on the normal equations: {len(first.residual)} residuals, {len(columns)} trainable "
+                 f"parameters, J^T J {8e-6 * len(columns)**2:.1f} MB")
+    else:
+        # the optimizers hold the assembled Jacobian; the engine's chunks bound only the work beyond it
+        log.info(f"{method}: {len(first.residual)} residuals, {len(columns)} trainable parameters, Jacobian "
+                 f"{8e-6 * len(first.residual) * len(columns):.1f} MB")
     z0 = x_start[columns]
 
     def residual(z):
@@ -110,6 +122,22 @@ def run_least_squares(engine, potential, method: str, maxiter: int, options: Dic
                 raise ForcefitError(f"fit.optimizer lm needs at least as many residuals as trainable parameters "
                                     f"({len(first.residual)} < {len(columns)}); use trf, dogbox or geodesiclm")
             result = least_squares(residual, z0, jac=jacobian_at_accepted, method=method, **options)
+        elif normal_equations:
+            from ..optimize.geodesic_lm_normal import geodesic_lm_normal
+
+            def normal(z, r):
+                x = full(z)
+                res, jtj, jtr = engine.residual_normal_equations(potential, x, train.data, train.handle, loss,
+                                                                 chunk_mb=chunk_mb)
+                evals["last"] = (x, res.evaluation)
+                return jtj, jtr
+
+            def jt(z, u):
+                return engine.residual_vjp(potential, full(z), train.data, train.handle, loss, u)
+
+            result = geodesic_lm_normal(residual, z0, normal, jt,
+                                        maxiter=GEODESIC_TRIAL_STEPS_PER_ITERATION * maxiter,
+                                        callback=lambda z, cost: accepted(z), **options)
         else:
             from ..optimize.geodesic_lm import geodesic_lm
 

@@ -21,7 +21,8 @@ Design
   coefficients, radial smoothness) is added by :mod:`forcefit.ace.regularization`.  Radial functions
   are analytic (no splines) during fitting, as in python-ace's tensorpot backend.
 * ``residuals``: the loss as a sum of squares and its Jacobian over the trainable parameters, for
-  least-squares optimizers, in chunks of configurations (:mod:`forcefit.ace.residuals`).
+  least-squares optimizers, in chunks of configurations; ``residual_normal_equations`` and
+  ``residual_vjp`` give J^T J, J^T r and J^T u without assembling J (:mod:`forcefit.ace.residuals`).
 * Threads: the C++ passes use ``OMP_NUM_THREADS`` threads (all cores when unset).
 * ``ladder_extend``, ``number_of_functions_per_element`` and basis construction come from
   :mod:`forcefit.ace.construct`; ``set_core_repulsion`` sets python-ace's ZBL inner core.

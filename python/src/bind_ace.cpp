@@ -6,6 +6,7 @@
 
 #include "bindings.hpp"
 #include "forcefit/ace/ctilde_gradients.hpp"
+#include "forcefit/ace/ctilde_jacobian.hpp"
 #include "forcefit/ace/ctilde_model.hpp"
 #include "forcefit/error.hpp"
 
@@ -240,6 +241,42 @@ void forcefit::python::bind_ace(py::module_& m) {
             "outputs=False skips the energy+force pass and returns None for energies, forces and virial "
             "(for callers that computed them already to form the adjoints).  With all adjoints zero only the "
             "outputs are evaluated (per-configuration virials at the cost of one energy+force pass).")
+        .def(
+            "parameter_jacobian",
+            [](const CtildeModel& self, I32 species, I64 first, I64 neigh, F64 rij, I64 atom_offset, bool splines,
+               int num_threads) {
+                const std::int64_t n = species.size();
+                if (first.size() != n + 1) throw InputError("ACE parameter_jacobian: first must have natoms+1 entries");
+                const std::int64_t np = first.data()[n];
+                if (neigh.size() != np || rij.size() != 3 * np)
+                    throw InputError("ACE parameter_jacobian: neigh must have first[-1] entries and rij shape (first[-1], 3)");
+                const std::int64_t nc = atom_offset.size() - 1;
+                if (nc < 0) throw InputError("ACE parameter_jacobian: need atom_offset [C+1]");
+                const ParameterLayout lay = parameter_layout(self);
+                const py::ssize_t P = lay.n_ctilde + lay.n_crad;
+                JacobianOptions opt;
+                opt.splines = splines;
+                opt.num_threads = num_threads;
+                py::array_t<double> e(nc), f(std::vector<py::ssize_t>{n, 3}), v(std::vector<py::ssize_t>{nc, 6});
+                py::array_t<double> je(std::vector<py::ssize_t>{nc, P}), jf(std::vector<py::ssize_t>{3 * n, P}),
+                    jv(std::vector<py::ssize_t>{6 * nc, P});
+                {
+                    py::gil_scoped_release release;
+                    parameter_jacobian(self, n, species.data(), first.data(), neigh.data(), rij.data(), nc,
+                                       atom_offset.data(), opt, e.mutable_data(), f.mutable_data(), v.mutable_data(),
+                                       je.mutable_data(), jf.mutable_data(), jv.mutable_data());
+                }
+                return py::make_tuple(e, f, v, je, jf, jv);
+            },
+            py::arg("species"), py::arg("first"), py::arg("neigh"), py::arg("rij"), py::arg("atom_offset"),
+            py::arg("splines") = false, py::arg("num_threads") = 0,
+            "Jacobian blocks with respect to the trainable parameters (cpp/include/forcefit/ace/ctilde_jacobian.hpp).\n\n"
+            "Batch as parameter_vjp.  Returns (energies [C] eV, forces [N,3] eV/Å, virial [C,6] eV (Voigt xx yy zz "
+            "yz xz xy, W = -sum_pairs r_ij (x) dE/dr_ij, off-diagonals symmetrised), jac_energy [C,P] = dE_c/dtheta, "
+            "jac_forces [3N,P] (row 3k+a = dF_{k,a}/dtheta), jac_virial [6C,P] (row 6c+v = dW_{c,v}/dtheta)) with "
+            "theta = (ctilde, crad) in the flat layout of parameter_layout(), P = n_ctilde + n_crad.  Cost about 11 "
+            "times parameter_vjp at ~60 neighbours per atom (3 tangent sweeps per neighbour, 8 at a time); memory "
+            "7C + 3N rows of P doubles: pass configurations in chunks.  The model must have been built with keep_zero_terms=True.")
         .def(
             "radial",
             [](const CtildeModel& self, int mu_i, int mu_j, F64 r, bool splines) {

@@ -15,6 +15,7 @@
 #include <string>
 #include <vector>
 
+#include "ctilde_internal.hpp"
 #include "forcefit/error.hpp"
 
 #ifdef FORCEFIT_HAVE_OPENMP
@@ -51,7 +52,10 @@ inline Dual re_mul(const DualC& x, const DualC& y) {
     return {x.ar * y.ar - x.ai * y.ai, x.ar * y.br - x.ai * y.bi + x.br * y.ar - x.bi * y.ai};
 }
 
-// Second derivative of the embedding f(rho) of embedding_value (same branches).
+}  // namespace
+
+namespace detail {
+
 double embedding_second(EmbeddingKind kind, double rho, double mexp) {
     const double a = std::fabs(rho), sign = std::signbit(rho) ? -1.0 : 1.0;
     if (kind == EmbeddingKind::FinnisSinclair) {
@@ -76,8 +80,6 @@ double embedding_second(EmbeddingKind kind, double rho, double mexp) {
     return sign * h2;
 }
 
-// Per-configuration energies, forces and Voigt virials from atom energies and dE_i/dr_ij, serially in pair
-// order (deterministic).
 void reduce_outputs(std::int64_t natoms, const std::int64_t* first, const std::int64_t* neigh, const double* rij,
                     std::int64_t nconfigs, const std::int64_t* config, const double* atom_energy,
                     const double* pair_grad, double* energies, double* forces, double* virial) {
@@ -98,7 +100,37 @@ void reduce_outputs(std::int64_t natoms, const std::int64_t* first, const std::i
     }
 }
 
-}  // namespace
+std::vector<std::int64_t> check_batch(int nelements, std::int64_t natoms, const std::int32_t* species,
+                                      const std::int64_t* first, const std::int64_t* neigh, std::int64_t nconfigs,
+                                      const std::int64_t* atom_offset, const std::string& who) {
+    if (nconfigs < 0 || atom_offset[0] != 0 || atom_offset[nconfigs] != natoms)
+        throw InputError(who + ": atom_offset must run from 0 to the number of atoms");
+    for (std::int64_t c = 0; c < nconfigs; ++c)
+        if (atom_offset[c + 1] < atom_offset[c]) throw InputError(who + ": atom_offset must be non-decreasing");
+    if (natoms < 0 || first[0] != 0) throw InputError(who + ": invalid neighbour list (first[0] != 0)");
+    for (std::int64_t i = 0; i < natoms; ++i) {
+        if (species[i] < 0 || species[i] >= nelements)
+            throw InputError(who + ": atom " + std::to_string(i) + " has species index " +
+                             std::to_string(species[i]) + " out of range");
+        if (first[i + 1] < first[i]) throw InputError(who + ": first[] must be non-decreasing");
+    }
+    for (std::int64_t p = 0; p < first[natoms]; ++p)
+        if (neigh[p] < 0 || neigh[p] >= natoms)
+            throw InputError(who + ": neighbour index " + std::to_string(neigh[p]) + " out of range");
+    std::vector<std::int64_t> config(natoms);
+    for (std::int64_t c = 0; c < nconfigs; ++c)
+        for (std::int64_t i = atom_offset[c]; i < atom_offset[c + 1]; ++i) config[i] = c;
+    for (std::int64_t i = 0; i < natoms; ++i)
+        for (std::int64_t p = first[i]; p < first[i + 1]; ++p)
+            if (config[neigh[p]] != config[i])
+                throw InputError(who + ": atom " + std::to_string(i) + " has a neighbour in another configuration");
+    return config;
+}
+
+}  // namespace detail
+
+using detail::embedding_second;
+using detail::reduce_outputs;
 
 class CtildeGradientKernel {
 public:
@@ -447,37 +479,16 @@ void CtildeGradientKernel::vjp(const CtildeModel& m, std::int64_t natoms, const 
                                const double* dL_dF, const double* dL_dW, const VjpOptions& options,
                                double* energies, double* forces, double* virial, double* grad_ctilde,
                                double* grad_crad) {
-    if (nconfigs < 0 || atom_offset[0] != 0 || atom_offset[nconfigs] != natoms)
-        throw InputError("ACE parameter_vjp: atom_offset must run from 0 to the number of atoms");
-    for (std::int64_t c = 0; c < nconfigs; ++c)
-        if (atom_offset[c + 1] < atom_offset[c]) throw InputError("ACE parameter_vjp: atom_offset must be non-decreasing");
     for (int mu = 0; mu < m.nel_; ++mu)
         for (const auto& ref : m.species_[mu].refs)
             if (ref.kind < 0)
                 throw InputError("ACE parameter_vjp: the model dropped zero ctildes; build it with keep_zero_terms=true");
-
-    // energies and dE_i/dr_ij on the same radial path
-    if (natoms < 0 || first[0] != 0) throw InputError("ACE parameter_vjp: invalid neighbour list (first[0] != 0)");
-    for (std::int64_t i = 0; i < natoms; ++i) {
-        if (species[i] < 0 || species[i] >= m.nel_)
-            throw InputError("ACE parameter_vjp: atom " + std::to_string(i) + " has species index " +
-                             std::to_string(species[i]) + " out of range");
-        if (first[i + 1] < first[i]) throw InputError("ACE parameter_vjp: first[] must be non-decreasing");
-    }
-    for (std::int64_t p = 0; p < first[natoms]; ++p)
-        if (neigh[p] < 0 || neigh[p] >= natoms)
-            throw InputError("ACE parameter_vjp: neighbour index " + std::to_string(neigh[p]) + " out of range");
+    const std::vector<std::int64_t> config =
+        detail::check_batch(m.nel_, natoms, species, first, neigh, nconfigs, atom_offset, "ACE parameter_vjp");
     ComputeOptions copt;
     copt.forces = true;
     copt.splines = options.splines;
     copt.num_threads = options.num_threads;
-    std::vector<std::int64_t> config(natoms);
-    for (std::int64_t c = 0; c < nconfigs; ++c)
-        for (std::int64_t i = atom_offset[c]; i < atom_offset[c + 1]; ++i) config[i] = c;
-    for (std::int64_t i = 0; i < natoms; ++i)
-        for (std::int64_t p = first[i]; p < first[i + 1]; ++p)
-            if (config[neigh[p]] != config[i])
-                throw InputError("ACE parameter_vjp: atom " + std::to_string(i) + " has a neighbour in another configuration");
 
     if (options.outputs) {
         std::vector<double> atom_energy(natoms), pair_grad(3 * std::size_t(first[natoms]));

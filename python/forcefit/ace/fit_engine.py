@@ -20,6 +20,9 @@ Design
   dL/dcrad, pulled back to the parameters by ``M^T``, ``R^T``.  Regularization (L1, L2 on function
   coefficients, radial smoothness) is added by :mod:`forcefit.ace.regularization`.  Radial functions
   are analytic (no splines) during fitting, as in python-ace's tensorpot backend.
+* ``residuals``: the loss as a sum of squares and its Jacobian over the trainable parameters, for
+  least-squares optimizers, in chunks of configurations; ``residual_normal_equations`` and
+  ``residual_vjp`` give J^T J, J^T r and J^T u without assembling J (:mod:`forcefit.ace.residuals`).
 * Threads: the C++ passes use ``OMP_NUM_THREADS`` threads (all cores when unset).
 * ``ladder_extend``, ``number_of_functions_per_element`` and basis construction come from
   :mod:`forcefit.ace.construct`; ``set_core_repulsion`` sets python-ace's ZBL inner core.
@@ -33,14 +36,14 @@ import copy
 import logging
 import os
 import time
-from dataclasses import dataclass, field
+from dataclasses import dataclass, field, replace
 from pathlib import Path
 from typing import Dict, Optional, Sequence, Tuple
 
 import numpy as np
 
 from ..errors import ForcefitError, InputError, NotCompiledError
-from ..pacemaker.engine import Evaluation, FitData, LossComponents
+from ..pacemaker.engine import Evaluation, FitData, LossComponents, ResidualEvaluation
 from .bbasis import BBasisPotential
 from .fit_params import ParameterMap, expand_trainable_parameters
 from .regularization import RadialSmoothness, coefficient_penalties
@@ -147,8 +150,11 @@ class AceFitEngine:
 
     name = "forcefit ACE (C++ analytic parameter gradients)"
 
-    def __init__(self, backend=None, num_threads: Optional[int] = None):
+    def __init__(self, backend=None, num_threads: Optional[int] = None, jacobian_chunk_mb: Optional[float] = None):
+        from .residuals import DEFAULT_CHUNK_MB
+
         self.backend = backend
+        self.jacobian_chunk_mb = float(DEFAULT_CHUNK_MB if jacobian_chunk_mb is None else jacobian_chunk_mb)
         self.num_threads = int(num_threads if num_threads is not None else os.environ.get("OMP_NUM_THREADS", 0) or 0)
         self._models: Dict[int, tuple] = {}
 
@@ -347,6 +353,78 @@ class AceFitEngine:
                                     f"{grad.size} entries) at loss {components.total:.6g}")
         return Evaluation(loss=components.total, gradient=grad, energy=energy, forces=forces, components=components,
                           stress=stress, eval_time=time.perf_counter() - start)
+
+
+    def residuals(self, potential: AceTrainablePotential, parameters, data: FitData, handle: PreparedSet, loss,
+                  jacobian: bool = True, chunk_mb: Optional[float] = None) -> ResidualEvaluation:
+        """Residuals r (sum r^2 = the loss) and J = dr/dx over the trainable parameters, for least-squares
+        optimizers (see :mod:`forcefit.ace.residuals`: row layout, chunking, and why L1 and radial
+        smoothness are refused).
+
+        Args:
+            jacobian: also compute J (else only r, at the cost of one energy+force pass).
+            chunk_mb: working-memory bound of one chunk of configurations, MB (default
+                ``self.jacobian_chunk_mb``); the assembled J is [m, n_trainable] on top.
+        Returns: ``ResidualEvaluation`` (residual [m], jacobian [m, n] or None, columns [n], evaluation).
+        """
+        from .residuals import data_jacobian
+
+        res, scales, j_l2 = self._residual_parts(potential, parameters, data, handle, loss, jacobian)
+        if not jacobian:
+            return res
+        # the evaluation left the model at these parameters
+        j_data = data_jacobian(self._model(potential), potential.map, res.columns,
+                               handle.species(potential.map.elements), handle, scales, self._chunk(chunk_mb),
+                               self.num_threads)
+        return replace(res, jacobian=np.vstack([j_data, j_l2]))
+
+    def residual_normal_equations(self, potential: AceTrainablePotential, parameters, data: FitData,
+                                  handle: PreparedSet, loss, chunk_mb: Optional[float] = None):
+        """(ResidualEvaluation without Jacobian, J^T J [n, n], J^T r [n]) for the residuals of ``residuals``,
+        accumulated over chunks of configurations: memory n^2 plus one chunk, whatever the data size."""
+        from .residuals import data_normal_equations
+
+        res, scales, j_l2 = self._residual_parts(potential, parameters, data, handle, loss, True)
+        n_data = len(res.residual) - len(j_l2)
+        jtj, jtr = data_normal_equations(self._model(potential), potential.map, res.columns,
+                                         handle.species(potential.map.elements), handle, scales,
+                                         res.residual[:n_data], self._chunk(chunk_mb), self.num_threads)
+        return res, jtj + j_l2.T @ j_l2, jtr + j_l2.T @ res.residual[n_data:]
+
+    def residual_vjp(self, potential: AceTrainablePotential, parameters, data: FitData, handle: PreparedSet, loss,
+                     u) -> np.ndarray:
+        """J^T u [n] at ``parameters`` for a vector u [m] over the rows of ``residuals``, by one
+        vector-Jacobian product (no Jacobian)."""
+        from .residuals import data_vjp
+
+        res, scales, j_l2 = self._residual_parts(potential, parameters, data, handle, loss, True)
+        u = np.asarray(u, dtype=float)
+        if u.shape != res.residual.shape:
+            raise InputError(f"residual_vjp: expected u of shape {res.residual.shape}, got {u.shape}")
+        n_data = len(u) - len(j_l2)
+        g = data_vjp(self._model(potential), potential.map, res.columns, handle.species(potential.map.elements),
+                     handle, scales, u[:n_data], self.num_threads)
+        return g + j_l2.T @ u[n_data:]
+
+    def _chunk(self, chunk_mb: Optional[float]) -> float:
+        return self.jacobian_chunk_mb if chunk_mb is None else float(chunk_mb)
+
+    def _residual_parts(self, potential, parameters, data, handle, loss, l2_jacobian: bool):
+        """(ResidualEvaluation without Jacobian, RowScales, L2 Jacobian rows or None); leaves the model at
+        ``parameters``."""
+        from ..pacemaker.engine import data_residuals
+        from .residuals import RowScales, check_least_squares_loss, l2_rows
+
+        check_least_squares_loss(loss)
+        evaluation = self.evaluate(potential, parameters, data, handle, loss, gradient=False)
+        x = np.asarray(parameters, dtype=float)
+        columns = np.flatnonzero(potential.mask).astype(np.int64)
+        r_data = data_residuals(evaluation.energy, evaluation.forces, data, loss, evaluation.stress)
+        r_l2, j_l2 = l2_rows(x, potential.map.function_mask(), float(loss.L2_coeffs), columns, l2_jacobian)
+        scales = RowScales.of(data, loss, evaluation.stress, handle.volume)
+        res = ResidualEvaluation(residual=np.concatenate([r_data, r_l2]), jacobian=None, columns=columns,
+                                 evaluation=evaluation)
+        return res, scales, j_l2
 
 
 class _EmptyPotential(AceTrainablePotential):

@@ -151,6 +151,29 @@ class Evaluation:
     eval_time: float = 0.0
 
 
+@dataclass(frozen=True)
+class ResidualEvaluation:
+    """Residuals and their Jacobian for least-squares optimizers (``FitEngine.residuals``).
+
+    ``sum(residual**2)`` is the loss. Rows, in this order (see ``data_residuals``): S energy rows,
+    3A force rows (atom-major, x y z), 6 stress rows per structure with a reference stress (when
+    ``w_stress > 0``), then the engine's regularization rows (sums of squares only).
+
+    Attributes:
+        residual: (m,) dimensionless (square root of loss units).
+        jacobian: (m, n) d residual / d parameters[columns], or None when not requested.
+        columns: (n,) int64 indices of the parameters the Jacobian's columns belong to (the
+            trainable ones; the others stay fixed).
+        evaluation: the ``Evaluation`` at the same parameters (loss, predictions, components;
+            gradient None).
+    """
+
+    residual: np.ndarray
+    jacobian: Optional[np.ndarray]
+    columns: np.ndarray
+    evaluation: Evaluation
+
+
 @runtime_checkable
 class TrainablePotential(Protocol):
     """A potential whose trainable parameters form one flat vector.
@@ -228,6 +251,10 @@ class FitEngine(Protocol):
     def set_core_repulsion(self, potential: TrainablePotential, min_distance: Dict[Tuple[str, str], float]) -> None:
         """ZBL inner core repulsion with inner cutoffs at the smallest distance per element pair, Å."""
 
+    # Optional, for the least-squares optimizers (trf, dogbox, lm, geodesiclm):
+    # ``residuals(potential, parameters, data, handle, loss, jacobian=True, chunk_mb=None)
+    # -> ResidualEvaluation``; chunk_mb bounds the working memory of the Jacobian (MB).
+
 
 _factories: list = []
 
@@ -288,13 +315,43 @@ def data_loss(
     e_loss = float(np.sum(data.w_energy * de_pa**2))
     f_loss = float(np.sum(data.w_forces[:, None] * df**2))
     s_term = 0.0
-    if loss.w_stress > 0 and stress_pred is not None and data.stress is not None:
-        ds = np.asarray(stress_pred, dtype=float) - data.stress
-        has = np.all(np.isfinite(ds), axis=1)
-        s_term = float(loss.w_stress * np.sum(data.w_energy[has] * np.sum(ds[has] ** 2, axis=1)))
+    rows = stress_rows(data, loss, stress_pred)
+    if rows is not None:
+        ds = np.asarray(stress_pred, dtype=float)[rows] - data.stress[rows]
+        s_term = float(loss.w_stress * np.sum(data.w_energy[rows] * np.sum(ds**2, axis=1)))
     return LossComponents(
         energy=(1 - kappa) * e_loss, forces=kappa * f_loss, stress=s_term, e_loss=e_loss, f_loss=f_loss
     )
+
+
+def data_residuals(
+    energy_pred: np.ndarray, forces_pred: np.ndarray, data: FitData, loss, stress_pred: Optional[np.ndarray] = None
+) -> np.ndarray:
+    """The data part of the loss as residuals r, ``sum(r**2) == data_loss(...)`` terms summed:
+
+    * S energy rows ``sqrt((1-kappa) w_E,s) (E_s^pred - E_s) / N_s``,
+    * 3A force rows ``sqrt(kappa w_F,i) (F_i^pred - F_i)`` (atom-major, x y z),
+    * when ``w_stress > 0`` and both stresses are given: 6 rows per structure with a finite reference
+      stress, ``sqrt(w_stress w_E,s) (sigma_s^pred - sigma_s)`` (Voigt, eV/Å^3), in structure order.
+
+    Returns: (m,) float array.
+    """
+    kappa = float(loss.kappa)
+    de = np.sqrt((1.0 - kappa) * data.w_energy) * (np.asarray(energy_pred, dtype=float) - data.energy) / data.n_atoms
+    df = np.sqrt(kappa * data.w_forces)[:, None] * (np.asarray(forces_pred, dtype=float).reshape(-1, 3) - data.forces)
+    parts = [de, df.ravel()]
+    rows = stress_rows(data, loss, stress_pred)
+    if rows is not None:
+        ds = np.asarray(stress_pred, dtype=float)[rows] - data.stress[rows]
+        parts.append((np.sqrt(loss.w_stress * data.w_energy[rows])[:, None] * ds).ravel())
+    return np.concatenate(parts)
+
+
+def stress_rows(data: FitData, loss, stress_pred) -> Optional[np.ndarray]:
+    """Indices of the structures whose stress enters the loss (None: no stress term)."""
+    if not (loss.w_stress > 0 and stress_pred is not None and data.stress is not None):
+        return None
+    return np.flatnonzero(np.all(np.isfinite(np.asarray(stress_pred, dtype=float) - data.stress), axis=1))
 
 
 def resolve_kappa(loss, train_frame):
@@ -322,8 +379,11 @@ __all__ = [
     "FitData",
     "FitEngine",
     "LossComponents",
+    "ResidualEvaluation",
     "TrainablePotential",
     "data_loss",
+    "data_residuals",
+    "stress_rows",
     "engine_available",
     "resolve_kappa",
     "get_fit_engine",

@@ -1,9 +1,12 @@
 """The ``fit:`` section: loss, optimizer and its options, ladder, callbacks, trainable parameters.
 
 Checked against python-ace's keys and defaults (``pyace.generalfit``, ``pyace.lossfuncspec``):
-optimizer BFGS (any ``scipy.optimize.minimize`` method that needs no Hessian), maxiter 100,
+optimizer BFGS (any ``scipy.optimize.minimize`` method that needs no Hessian; forcefit adds the
+least-squares methods ``trf``, ``dogbox``, ``lm`` of ``scipy.optimize.least_squares`` and ``geodesiclm``,
+which need a loss that is a sum of squares: no L1, no radial smoothness), maxiter 100,
 kappa 0, no regularization, fit_cycles 1, ladder_type body_order, early_stopping_patience 200.
-``fit.options`` are checked against the options scipy documents for the chosen method. forcefit
+``fit.options`` are checked against the options scipy documents for the chosen method (for the
+least-squares methods: ``LEAST_SQUARES_OPTIONS``, ``GEODESIC_LM_OPTIONS``). forcefit
 adds ``loss.w_stress`` (default 0). The weighting policies are checked in ``weighting.py``.
 """
 
@@ -24,7 +27,8 @@ from .schema import (
     string_list,
     unknown_key_error,
 )
-from .sections import HESSIAN_METHODS, SCIPY_MINIMIZE_METHODS, FitSection, LossSpec
+from .sections import (HESSIAN_METHODS, LEAST_SQUARES_METHODS, SCIPY_LEAST_SQUARES_METHODS, SCIPY_MINIMIZE_METHODS,
+                       FitSection, LossSpec)
 from .weighting import parse_weighting_spec
 
 
@@ -48,7 +52,7 @@ def _ladder_step(value, where: Where):
 
 
 def _optimizer(value, where: Where):
-    method = one_of(SCIPY_MINIMIZE_METHODS, case_sensitive=False)(value, where)
+    method = one_of(SCIPY_MINIMIZE_METHODS + LEAST_SQUARES_METHODS, case_sensitive=False)(value, where)
     if method in HESSIAN_METHODS:
         raise where.error(
             f"{method} needs the Hessian of the loss, which pacemaker fits do not provide; "
@@ -101,13 +105,50 @@ def scipy_option_names(method: str) -> Tuple[str, ...]:
     return tuple(dict.fromkeys(n for n in names if n.isidentifier()))
 
 
+#: options of the least-squares methods (``scipy.optimize.least_squares`` keywords; ``geodesic_lm``'s);
+#: ``jacobian_chunk_mb`` bounds the working memory of one chunk of Jacobian rows (MB);
+#: ``normal_equations: true`` runs geodesiclm on J^T J without the assembled Jacobian
+LEAST_SQUARES_OPTIONS = ("ftol", "xtol", "gtol", "x_scale", "max_nfev", "tr_solver", "tr_options", "verbose",
+                         "jacobian_chunk_mb")
+GEODESIC_LM_OPTIONS = ("ftol", "xtol", "gtol", "atol", "max_nfev", "initial_lambda", "lambda_up", "lambda_down",
+                       "lambda_max", "accel", "alpha", "h", "broyden", "jac_recompute", "jacobian_chunk_mb",
+                       "normal_equations")
+
+
+def optimizer_option_names(method: str) -> Tuple[str, ...]:
+    """The options ``fit.options`` may give for ``method`` (empty when scipy's list cannot be read)."""
+    if method == "geodesiclm":
+        return GEODESIC_LM_OPTIONS
+    if method == "lm":  # MINPACK: no trust-region sub-solver
+        return tuple(n for n in LEAST_SQUARES_OPTIONS if not n.startswith("tr_"))
+    if method in SCIPY_LEAST_SQUARES_METHODS:
+        return LEAST_SQUARES_OPTIONS
+    return scipy_option_names(method)
+
+
+def least_squares_refusal(loss) -> Optional[Tuple[str, str]]:
+    """(key, problem) of the first loss term that is not a sum of squares, or None: the L1 penalty and
+    the radial smoothness terms (which integrate |R_nl|, as in tensorpot) cannot be residuals of a
+    least-squares method. ``loss``: a ``LossSpec``."""
+    methods = ", ".join(LEAST_SQUARES_METHODS)
+    if float(loss.L1_coeffs) > 0:
+        return "L1_coeffs", (f"the L1 penalty is not a sum of squares, so least-squares optimizers ({methods}) "
+                             "cannot use it; set it to 0 or use a scipy minimize method such as BFGS")
+    for name in ("w0_rad", "w1_rad", "w2_rad"):
+        if float(getattr(loss, name, 0.0)) > 0:
+            return name, (f"the radial smoothness terms integrate |R_nl| and are not sums of squares, so "
+                          f"least-squares optimizers ({methods}) cannot use them; set them to 0 or use a scipy "
+                          "minimize method such as BFGS")
+    return None
+
+
 def _check_options(options: Dict[str, Any], method: str, where: Where, notes: list) -> Dict[str, Any]:
-    """Options of ``method`` pass; an option of another scipy method is dropped with a note (scipy
+    """Options of ``method`` pass; an option of another optimizer is dropped with a note (scipy
     would ignore it with a warning, python-ace runs on); anything else is an error."""
-    valid = scipy_option_names(method)
+    valid = optimizer_option_names(method)
     if not valid:  # scipy's documentation could not be read: leave the check to scipy
         return options
-    every = {name for m in SCIPY_MINIMIZE_METHODS for name in scipy_option_names(m)}
+    every = {name for m in SCIPY_MINIMIZE_METHODS + LEAST_SQUARES_METHODS for name in optimizer_option_names(m)}
     kept = {}
     for key, value in options.items():
         if key in valid:
@@ -219,6 +260,20 @@ def parse_fit_section(value, where: Where, notes: list) -> FitSection:
         raise where.child("options").child("maxiter").error("set fit.maxiter instead (pacemaker passes it to scipy)")
     options = _check_options(options, fit["optimizer"], where.child("options"), notes)
     fit["loss"] = _parse_loss(fit["loss"], where.child("loss"))
+    if fit["optimizer"] in LEAST_SQUARES_METHODS:
+        refusal = least_squares_refusal(fit["loss"])
+        if refusal is not None:
+            raise where.child("loss").child(refusal[0]).error(f"{refusal[1]} (fit.optimizer is {fit['optimizer']})")
+        if options.get("normal_equations"):
+            for name in ("broyden", "jac_recompute"):
+                if name in options:
+                    raise where.child("options").child(name).error(
+                        "Broyden updates change the Jacobian itself, which normal_equations: true never forms; "
+                        f"remove {name} or normal_equations")
+        chunk = options.get("jacobian_chunk_mb")
+        if chunk is not None and (isinstance(chunk, bool) or not isinstance(chunk, (int, float)) or not chunk > 0):
+            raise where.child("options").child("jacobian_chunk_mb").error(
+                f"expected a positive number of megabytes, got {chunk!r}")
     fit["weighting"] = parse_weighting_spec(fit["weighting"], where.child("weighting"))
     for name in ("noise_relative_sigma", "noise_absolute_sigma", "randomize_func_coeffs"):
         fit[name] = float(fit[name])
@@ -228,6 +283,8 @@ def parse_fit_section(value, where: Where, notes: list) -> FitSection:
 __all__ = [
     "callback_search_path",
     "check_trainable_parameters",
+    "least_squares_refusal",
+    "optimizer_option_names",
     "parse_fit_section",
     "scipy_option_names",
 ]

@@ -6,6 +6,8 @@ and evaluates loss, gradient and predictions; this module owns everything else:
 * ``scipy.optimize.minimize`` with ``fit.optimizer``, ``fit.maxiter`` and ``fit.options``; the
   loss and its gradient come from one engine call (``jac=True``); derivative-free methods get
   the loss only;
+* or a least-squares method (trf, dogbox, lm, geodesiclm) on the engine's residuals and their
+  Jacobian (``least_squares.py``), with the same per-iteration bookkeeping;
 * after every iteration: metrics of the training set (log line, ``metrics.txt``), every
   ``display_step`` iterations the test set as well and the relative loss change, the input's
   ``callbacks``, and the interim potential ``interim_potential_<cycle>.yaml``;
@@ -37,7 +39,8 @@ import numpy as np
 from ..errors import ForcefitError
 from .engine import FitData, FitEngine, TrainablePotential, resolve_kappa
 from .fit_section import callback_search_path, scipy_option_names
-from .sections import PacemakerInput
+from .least_squares import run_least_squares
+from .sections import LEAST_SQUARES_METHODS, PacemakerInput
 from .metrics import MetricsRecorder, compute_metrics, low_energy_mask
 from .preparedata import PreparedData
 
@@ -158,7 +161,7 @@ class PacemakerFit:
         from scipy.optimize import minimize
 
         method = self.fit.optimizer
-        use_gradient = method not in GRADIENT_FREE
+        use_gradient = method not in GRADIENT_FREE and method not in LEAST_SQUARES_METHODS
         evals = {"count": 0, "last": None}
         history: Dict[str, List[float]] = {"train": [], "test": []}
 
@@ -216,6 +219,11 @@ class PacemakerFit:
         x0 = potential.get_parameters()
         objective(x0)
         record(x0, 0)
+        if method in LEAST_SQUARES_METHODS:
+            x_best = run_least_squares(self.engine, potential, method, self.fit.maxiter, self.fit.options,
+                                       self.train, self.loss, evals, record, EarlyStopping)
+            potential.set_parameters(x_best)
+            return potential, float(evaluation_at(x_best).loss)
         options = dict(self.fit.options)
         known = scipy_option_names(method)
         if not known or "maxiter" in known:

@@ -37,6 +37,10 @@ SCIPY_MINIMIZE_METHODS = (
 #: methods that need the Hessian, which the pacemaker loss does not provide (Newton-CG builds
 #: Hessian-vector products from gradient differences and is accepted)
 HESSIAN_METHODS = ("dogleg", "trust-ncg", "trust-exact", "trust-krylov")
+#: least-squares methods on the loss as a sum of squared residuals with their analytic Jacobian:
+#: scipy.optimize.least_squares's methods and forcefit's geodesic Levenberg-Marquardt
+SCIPY_LEAST_SQUARES_METHODS = ("trf", "dogbox", "lm")
+LEAST_SQUARES_METHODS = SCIPY_LEAST_SQUARES_METHODS + ("geodesiclm",)
 
 EVALUATORS = ("tensorpot", "pyace", "forcefit")
 
@@ -164,4 +168,6 @@ __all__ = [
     "DEFAULT_SEED",
     "EVALUATORS",
     "SCIPY_MINIMIZE_METHODS",
+    "SCIPY_LEAST_SQUARES_METHODS",
+    "LEAST_SQUARES_METHODS",
 ]

@@ -122,6 +122,7 @@ public:
 
 private:
     friend class CtildeGradientKernel;  // parameter derivatives (ctilde_gradients.cpp)
+    friend class CtildeJacobianKernel;  // residual Jacobian blocks (ctilde_jacobian.cpp)
 
     // Where one Ctilde coefficient row (function, ms_comb) of the input went: a product term (kind 0,
     // term index in the grouped arrays), a rank-1 slot (kind 1) or nowhere (kind -1, dropped zero).

@@ -51,31 +51,6 @@ inline Dual re_mul(const DualC& x, const DualC& y) {
     return {x.ar * y.ar - x.ai * y.ai, x.ar * y.br - x.ai * y.bi + x.br * y.ar - x.bi * y.ai};
 }
 
-// Second derivative of the embedding f(rho) of embedding_value (same branches).
-double embedding_second(EmbeddingKind kind, double rho, double mexp) {
-    const double a = std::fabs(rho), sign = std::signbit(rho) ? -1.0 : 1.0;
-    if (kind == EmbeddingKind::FinnisSinclair) {
-        if (a <= 1e-10) return 0.0;
-        const double w = 1.0e6, w3 = w * w * w, lin = std::pow(1.0 / w, mexp - 1.0);
-        const double w3x3 = std::pow(w * a, 3);
-        const double g = w3x3 > 30.0 ? 0.0 : std::exp(-w3x3);
-        const double dg = -3.0 * w3 * a * a * g;
-        const double d2g = g * (-6.0 * w3 * a + 9.0 * w3 * w3 * a * a * a * a);
-        const double h2 = mexp * (mexp - 1.0) * std::pow(a, mexp - 2.0) * (1.0 - g) -
-                          2.0 * mexp * std::pow(a, mexp - 1.0) * dg - std::pow(a, mexp) * d2g + lin * d2g * a +
-                          2.0 * lin * dg;
-        return sign * h2;
-    }
-    if (std::fabs(mexp - 1.0) < 1e-10) return 0.0;
-    const double e = std::exp(-a), nx = 1.0 / mexp;
-    const double xoff = std::pow(nx, nx / (1.0 - nx)) * e;
-    const double yoff = std::pow(nx, 1.0 / (1.0 - nx)) * e;
-    const double s = xoff + a;
-    const double h2 = mexp * (mexp - 1.0) * std::pow(s, mexp - 2.0) * (1.0 - xoff) * (1.0 - xoff) +
-                      mexp * std::pow(s, mexp - 1.0) * xoff - yoff;
-    return sign * h2;
-}
-
 // Per-configuration energies, forces and Voigt virials from atom energies and dE_i/dr_ij, serially in pair
 // order (deterministic).
 void reduce_outputs(std::int64_t natoms, const std::int64_t* first, const std::int64_t* neigh, const double* rij,

@@ -136,7 +136,12 @@ void forcefit::python::bind_ace(py::module_& m) {
         .def_static(
             "from_yace",
             [](const std::string& path, bool share_products, bool keep_zero_terms) {
-                return new CtildeModel(read_yace_spec(path), share_products, keep_zero_terms);
+                CtildeSpec spec = read_yace_spec(path);  // its errors name the file already
+                try {
+                    return new CtildeModel(spec, share_products, keep_zero_terms);
+                } catch (const InputError& e) {
+                    throw InputError(path + ": " + e.what());
+                }
             },
             py::arg("path"), py::arg("share_products") = true, py::arg("keep_zero_terms") = false,
             "Read a .yace file with the C++ reader the LAMMPS plugin and the KIM driver use (atomic numbers "

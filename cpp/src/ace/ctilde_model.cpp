@@ -119,10 +119,8 @@ CtildeModel::CtildeModel(const CtildeSpec& spec, bool share_products, bool keep_
         cutoff_ = std::max(cutoff_, b.rcut);
         zbl_ = zbl_ || b.inner == InnerCutoffKind::Zbl;
     }
-    // rank-1 functions may index g_k up to the largest n they use, as in python-ace (global nradbase)
-    for (const auto& fl : spec.functions)
-        for (const auto& f : fl)
-            if (f.rank == 1 && !f.ns.empty()) nbasis_ = std::max(nbasis_, f.ns[0]);
+    // rank-1 functions may index g_k up to python-ace's global nradbase, the largest nradbasemax of all bonds
+    // (as forcefit.ace.ctilde checks; compile_species rejects larger n, which would size the tables)
     bonds_.reserve(n2);
     for (const auto& b : spec.bonds) bonds_.emplace_back(b, nbasis_, spec.delta_spline_bins);
     ylm_ = SphericalHarmonics(lmax_);

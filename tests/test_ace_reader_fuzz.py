@@ -312,3 +312,16 @@ def test_deep_nesting_with_raised_recursion_limit(name, tmp_path):
     proc = subprocess.run([sys.executable, "-c", code], capture_output=True, text=True, env=env, timeout=120)
     assert proc.returncode == 0, proc.stderr[-1000:]
     assert proc.stdout.startswith("ForcefitError") and "nesting" in proc.stdout and path.name in proc.stdout
+
+
+def test_nesting_bound_is_exact_enough_for_real_files_and_catches_deep_ones():
+    from forcefit.yaml_depth import MAX_NESTING, nesting_bound
+
+    # a bond of a large potential: many lists on one line, three levels deep -- must not be over-counted
+    crad = "[" + ", ".join("[" + ", ".join("[1, 2, 3]" for _ in range(9)) + "]" for _ in range(30)) + "]"
+    assert nesting_bound(f"bonds:\n  [0, 0]: {{nradmax: 30, radcoefficients: {crad}}}\n") <= 10
+    # brackets in quoted scalars and comments do not nest
+    assert nesting_bound("a: '[[[[[['\nb: \"[[[[\\\"[[\"  # [[[[[[\nc: 'x\n[[[[[[\n'\n") <= 3
+    for deep in ("x: " + "[" * 300 + "]" * 300, "x: " + "{a: " * 300, "x:\n" + "- " * 300 + "1",
+                 "x: ']]]]]]' " + "[" * 300):
+        assert nesting_bound(deep) > MAX_NESTING

@@ -12,59 +12,66 @@ reject texts whose bound exceeds :data:`MAX_NESTING`.
 
 from __future__ import annotations
 
+import re
+
 #: Largest nesting bound accepted by the readers (real files stay below ~20).
 MAX_NESTING = 200
 
 
+#: Lines whose loose bound (depth before + openers on the line) stays below this skip the exact scan;
+#: lines with many lists (radcoefficients of a bond) are scanned exactly, so they are never over-counted.
+_LOOSE_OK = 32
+_BLOCK_PREFIX = re.compile(r"[ \t]*(?:[-?][ \t]+)*")
+
+
 def nesting_bound(text: str) -> int:
-    """Upper bound of the node nesting depth of YAML ``text`` (see the module docstring)."""
-    flow = flow_max = 0
-    block_max = 0
+    """Upper bound of the node nesting depth of YAML ``text`` (see the module docstring).
+
+    Lines without quote or comment characters and with few brackets (nearly all lines of a potential
+    file) are counted with ``str.count``: the flow depth before the line plus the openers on it bounds
+    the depth inside it.  Other lines, and lines inside a quoted scalar that spans lines, are scanned
+    character by character.
+    """
+    flow = flow_max = block_max = 0
     quote = ""
-    line_start = True
-    i, n = 0, len(text)
+    for line in text.split("\n"):
+        # each level of block nesting takes at least one character of indentation or a "- "/"? " indicator
+        block_max = max(block_max, _BLOCK_PREFIX.match(line).end())
+        if not quote and "'" not in line and '"' not in line and "#" not in line:
+            opened = line.count("[") + line.count("{")
+            if flow + opened <= _LOOSE_OK:  # the loose bound is small enough to accept as it is
+                flow_max = max(flow_max, flow + opened)
+                flow = max(0, flow + opened - line.count("]") - line.count("}"))
+                continue
+        flow, flow_max, quote = _scan_line(line, flow, flow_max, quote)
+    return flow_max + block_max + 1
+
+
+def _scan_line(line: str, flow: int, flow_max: int, quote: str):
+    """Exact flow-depth scan of one line, skipping quoted scalars (which may continue) and comments."""
+    i, n = 0, len(line)
     while i < n:
-        c = text[i]
+        c = line[i]
         if quote:
             if c == "\\" and quote == '"':
                 i += 2
                 continue
             if c == quote:
-                if quote == "'" and i + 1 < n and text[i + 1] == "'":
+                if quote == "'" and i + 1 < n and line[i + 1] == "'":
                     i += 2
                     continue
                 quote = ""
-            i += 1
-            continue
-        if line_start:
-            j = i
-            while j < n and text[j] in " \t":
-                j += 1
-            depth = j - i
-            while j + 1 < n and text[j] in "-?" and text[j + 1] in " \t":
-                depth += 1
-                j += 2
-                while j < n and text[j] in " \t":
-                    j += 1
-            block_max = max(block_max, depth)
-            line_start = False
-            i = j
-            continue
-        if c == "\n":
-            line_start = True
-        elif c == "#" and (i == 0 or text[i - 1] in " \t\n"):
-            newline = text.find("\n", i)
-            i = n if newline < 0 else newline
-            continue
+        elif c == "#" and (i == 0 or line[i - 1] in " \t"):
+            break
         elif c in "[{":
             flow += 1
             flow_max = max(flow_max, flow)
         elif c in "]}":
             flow = max(0, flow - 1)
-        elif c in "'\"" and (i == 0 or text[i - 1] in " \t\n[{,:-?"):
+        elif c in "'\"" and (i == 0 or line[i - 1] in " \t[{,:-?"):
             quote = c
         i += 1
-    return flow_max + block_max + 1
+    return flow, flow_max, quote
 
 
 def nesting_problem(text: str) -> str:

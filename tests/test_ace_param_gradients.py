@@ -400,3 +400,15 @@ def test_spline_path_gradients_are_exact_for_the_spline_model():
     ea, fa, _ = model.compute(batch.species, batch.first, batch.neigh, batch.rij, True, True)
     np.testing.assert_allclose(e[0], ea.sum(), rtol=1e-12)
     np.testing.assert_allclose(f, fa, atol=1e-10)
+
+
+@pytest.mark.parametrize("npot", ["FinnisSinclair", "FinnisSinclairShiftedScaled"])
+@pytest.mark.parametrize("fs_parameters", [[1.0, 0.25, 0.7, 0.75, -0.4, 2.0], [0.8, 1.5, 1.2, 1.0, 0.5, 3.0]],
+                         ids=["m0.25-0.75-2", "m1.5-1-3"])
+def test_both_embeddings_three_densities_exponents_below_at_above_one(npot, fs_parameters):
+    # the force and virial parts of the gradient go through the embedding's second derivative
+    conf = copy.deepcopy(UNARY_CHEBPOW_FS)
+    conf["embeddings"] = {"ALL": {"npot": npot, "fs_parameters": fs_parameters, "ndensity": 3}}
+    conf["functions"] = {"UNARY": _functions([3, 2, 1], [0, 1, 1])}
+    pot = _potential(conf, 7)
+    _check_all_kinds(pot, _structures(["Al"], 8), 9, expected_ranks=[1, 2, 3])

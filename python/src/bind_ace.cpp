@@ -8,6 +8,7 @@
 #include "forcefit/ace/ctilde_gradients.hpp"
 #include "forcefit/ace/ctilde_jacobian.hpp"
 #include "forcefit/ace/ctilde_model.hpp"
+#include "forcefit/ace/yace_reader.hpp"
 #include "forcefit/error.hpp"
 
 namespace py = pybind11;
@@ -107,6 +108,22 @@ void forcefit::python::bind_ace(py::module_& m) {
         "python-ace's Y_lm (sqrt(4 pi) x orthonormal, Condon-Shortley), m >= 0 at l(l+1)/2 + m, and their "
         "tangential gradients [n, lm, 3].");
 
+    m.def(
+        "ace_embedding",
+        [](const std::string& npoti, F64 rho, double mexp) {
+            const EmbeddingKind kind = embedding_from_name(npoti);
+            const py::ssize_t n = rho.size();
+            py::array_t<double> f(n), df(n), d2f(n);
+            for (py::ssize_t k = 0; k < n; ++k) {
+                embedding_value(kind, rho.data()[k], mexp, f.mutable_data()[k], df.mutable_data()[k]);
+                d2f.mutable_data()[k] = embedding_second(kind, rho.data()[k], mexp);
+            }
+            return py::make_tuple(f, df, d2f);
+        },
+        py::arg("npoti"), py::arg("rho"), py::arg("mexp"),
+        "One embedding term f(rho; mexp) without prefactor, as the evaluator uses it: (f, df/drho, "
+        "d2f/drho2), each shaped like the flattened rho.");
+
     py::class_<CtildeModel>(m, "AceCtildeModel",
                             "Compiled Ctilde ACE potential (python-ace conventions). Units: Å, eV.")
         .def(py::init([](const py::object& pot, const std::vector<int>& atomic_numbers, bool share_products,
@@ -117,6 +134,19 @@ void forcefit::python::bind_ace(py::module_& m) {
              py::arg("keep_zero_terms") = false,
              "keep_zero_terms=True keeps products whose Ctilde coefficients are all zero, so that every "
              "coefficient can be trained (parameter_vjp, set_parameters need it when some are zero).")
+        .def_static(
+            "from_yace",
+            [](const std::string& path, bool share_products, bool keep_zero_terms) {
+                CtildeSpec spec = read_yace_spec(path);  // its errors name the file already
+                try {
+                    return new CtildeModel(spec, share_products, keep_zero_terms);
+                } catch (const InputError& e) {
+                    throw InputError(path + ": " + e.what());
+                }
+            },
+            py::arg("path"), py::arg("share_products") = true, py::arg("keep_zero_terms") = false,
+            "Read a .yace file with the C++ reader the LAMMPS plugin and the KIM driver use (atomic numbers "
+            "from the element symbols) and compile it.")
         .def_property_readonly("cutoff", [](const CtildeModel& self) { return self.cutoff(); })
         .def_property_readonly("nelements", &CtildeModel::nelements)
         .def("bond_cutoff", [](const CtildeModel& s, int a, int b) { return s.cutoff(a, b); })

@@ -436,6 +436,16 @@ void CtildeModel::compute_pairs(std::int64_t ncentres, const std::int32_t* centr
     }
     for (const auto& e : errors)
         if (!e.empty()) throw InputError(e);
+    // Overflow (huge coefficients or embedding exponents) must not reach an MD code as inf/NaN forces.
+    for (std::int64_t i = 0; i < ncentres; ++i) {
+        bool finite = std::isfinite(energies[i]);
+        if (opt.forces)
+            for (std::int64_t q = 3 * first[i]; q < 3 * first[i + 1] && finite; ++q) finite = std::isfinite(pair_grad[q]);
+        if (!finite)
+            throw InputError("ACE compute: non-finite energy or forces of atom " + std::to_string(i) +
+                             ": the potential overflows in this environment (check its coefficients and "
+                             "embedding exponents)");
+    }
 }
 
 }  // namespace forcefit::ace

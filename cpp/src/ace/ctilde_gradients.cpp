@@ -56,30 +56,6 @@ inline Dual re_mul(const DualC& x, const DualC& y) {
 
 namespace detail {
 
-double embedding_second(EmbeddingKind kind, double rho, double mexp) {
-    const double a = std::fabs(rho), sign = std::signbit(rho) ? -1.0 : 1.0;
-    if (kind == EmbeddingKind::FinnisSinclair) {
-        if (a <= 1e-10) return 0.0;
-        const double w = 1.0e6, w3 = w * w * w, lin = std::pow(1.0 / w, mexp - 1.0);
-        const double w3x3 = std::pow(w * a, 3);
-        const double g = w3x3 > 30.0 ? 0.0 : std::exp(-w3x3);
-        const double dg = -3.0 * w3 * a * a * g;
-        const double d2g = g * (-6.0 * w3 * a + 9.0 * w3 * w3 * a * a * a * a);
-        const double h2 = mexp * (mexp - 1.0) * std::pow(a, mexp - 2.0) * (1.0 - g) -
-                          2.0 * mexp * std::pow(a, mexp - 1.0) * dg - std::pow(a, mexp) * d2g + lin * d2g * a +
-                          2.0 * lin * dg;
-        return sign * h2;
-    }
-    if (std::fabs(mexp - 1.0) < 1e-10) return 0.0;
-    const double e = std::exp(-a), nx = 1.0 / mexp;
-    const double xoff = std::pow(nx, nx / (1.0 - nx)) * e;
-    const double yoff = std::pow(nx, 1.0 / (1.0 - nx)) * e;
-    const double s = xoff + a;
-    const double h2 = mexp * (mexp - 1.0) * std::pow(s, mexp - 2.0) * (1.0 - xoff) * (1.0 - xoff) +
-                      mexp * std::pow(s, mexp - 1.0) * xoff - yoff;
-    return sign * h2;
-}
-
 void reduce_outputs(std::int64_t natoms, const std::int64_t* first, const std::int64_t* neigh, const double* rij,
                     std::int64_t nconfigs, const std::int64_t* config, const double* atom_energy,
                     const double* pair_grad, double* energies, double* forces, double* virial) {
@@ -129,7 +105,6 @@ std::vector<std::int64_t> check_batch(int nelements, std::int64_t natoms, const 
 
 }  // namespace detail
 
-using detail::embedding_second;
 using detail::reduce_outputs;
 
 class CtildeGradientKernel {

@@ -10,9 +10,6 @@
 
 namespace forcefit::ace::detail {
 
-/// Second derivative of the embedding f(rho) of embedding_value (same kinds and branches).
-double embedding_second(EmbeddingKind kind, double rho, double mexp);
-
 /// Per-configuration energies [C], forces [N][3] and Voigt virials [C][6] (xx yy zz yz xz xy, off-diagonals
 /// symmetrised) from atom energies and dE_i/dr_ij, serially in pair order (deterministic).
 void reduce_outputs(std::int64_t natoms, const std::int64_t* first, const std::int64_t* neigh, const double* rij,

@@ -189,7 +189,7 @@ void CtildeJacobianKernel::atom(const CtildeModel& m, int mu_i, const std::int32
         const double mexp = emb.fs_parameters[2 * p + 1], pre = emb.fs_parameters[2 * p];
         embedding_value(emb.kind, rhob[p], mexp, f, df);
         dF[p] = pre * df;
-        F2[p] = pre * detail::embedding_second(emb.kind, rhob[p], mexp);
+        F2[p] = pre * embedding_second(emb.kind, rhob[p], mexp);
         rhobar[p] = dF[p] * fcut;
     }
 

@@ -15,9 +15,34 @@ namespace forcefit::ace {
 EmbeddingKind embedding_from_name(const std::string& name) {
     if (name == "FinnisSinclair") return EmbeddingKind::FinnisSinclair;
     if (name == "FinnisSinclairShiftedScaled") return EmbeddingKind::FinnisSinclairShiftedScaled;
-    throw InputError("unknown ACE embedding '" + name +
-                     "' (known: FinnisSinclair, FinnisSinclairShiftedScaled)");
+    // python-ace's C++ names of the two functions are not file names: python-ace leaves F unset for them
+    std::string hint;
+    if (name == "Fexp") hint = "; 'Fexp' is python-ace's function behind npoti FinnisSinclair";
+    if (name == "FexpShiftedScaled")
+        hint = "; 'FexpShiftedScaled' is python-ace's function behind npoti FinnisSinclairShiftedScaled";
+    throw InputError("unknown ACE embedding '" + name + "' (known: FinnisSinclair, FinnisSinclairShiftedScaled)" +
+                     hint);
 }
+
+namespace {
+
+void check_embedding(const EmbeddingSpec& e, const std::string& element) {
+    if (e.ndensity > 8) throw InputError("ACE embedding of " + element + ": at most 8 densities are supported");
+    if (e.ndensity < 1 || e.fs_parameters.size() != std::size_t(2 * e.ndensity))
+        throw InputError("ACE embedding of " + element + ": needs 2*ndensity FS_parameters");
+    for (double v : e.fs_parameters)
+        if (!std::isfinite(v)) throw InputError("ACE embedding of " + element + ": non-finite FS_parameters");
+    if (e.kind == EmbeddingKind::FinnisSinclairShiftedScaled)
+        for (int p = 0; p < e.ndensity; ++p)
+            if (!(e.fs_parameters[2 * p + 1] > 0.0))
+                throw InputError("ACE embedding of " + element +
+                                 ": FinnisSinclairShiftedScaled needs exponents > 0 (its offsets use 1/exponent), got " +
+                                 std::to_string(e.fs_parameters[2 * p + 1]));
+    if (!std::isfinite(e.rho_core_cutoff) || !std::isfinite(e.drho_core_cutoff))
+        throw InputError("ACE embedding of " + element + ": non-finite rho_core_cutoff/drho_core_cutoff");
+}
+
+}  // namespace
 
 void embedding_value(EmbeddingKind kind, double rho, double mexp, double& f, double& df) {
     if (kind == EmbeddingKind::FinnisSinclair) {
@@ -53,6 +78,30 @@ void embedding_value(EmbeddingKind kind, double rho, double mexp, double& f, dou
     df = yoff + mexp * (1.0 - xoff) * std::pow(xoff + a, mexp - 1.0);
 }
 
+double embedding_second(EmbeddingKind kind, double rho, double mexp) {
+    const double a = std::fabs(rho), sign = std::signbit(rho) ? -1.0 : 1.0;
+    if (kind == EmbeddingKind::FinnisSinclair) {
+        if (a <= 1e-10) return 0.0;
+        const double w = 1.0e6, w3 = w * w * w, lin = std::pow(1.0 / w, mexp - 1.0);
+        const double w3x3 = std::pow(w * a, 3);
+        const double g = w3x3 > 30.0 ? 0.0 : std::exp(-w3x3);
+        const double dg = -3.0 * w3 * a * a * g;
+        const double d2g = g * (-6.0 * w3 * a + 9.0 * w3 * w3 * a * a * a * a);
+        const double h2 = mexp * (mexp - 1.0) * std::pow(a, mexp - 2.0) * (1.0 - g) -
+                          2.0 * mexp * std::pow(a, mexp - 1.0) * dg - std::pow(a, mexp) * d2g + lin * d2g * a +
+                          2.0 * lin * dg;
+        return sign * h2;
+    }
+    if (std::fabs(mexp - 1.0) < 1e-10) return 0.0;
+    const double e = std::exp(-a), nx = 1.0 / mexp;
+    const double xoff = std::pow(nx, nx / (1.0 - nx)) * e;
+    const double yoff = std::pow(nx, 1.0 / (1.0 - nx)) * e;
+    const double s = xoff + a;
+    const double h2 = mexp * (mexp - 1.0) * std::pow(s, mexp - 2.0) * (1.0 - xoff) * (1.0 - xoff) +
+                      mexp * std::pow(s, mexp - 1.0) * xoff - yoff;
+    return sign * h2;
+}
+
 CtildeModel::CtildeModel(const CtildeSpec& spec, bool share_products, bool keep_zero_terms)
     : nel_(int(spec.elements.size())), ylm_(0) {
     if (nel_ < 1) throw InputError("ACE potential has no elements");
@@ -62,13 +111,7 @@ CtildeModel::CtildeModel(const CtildeSpec& spec, bool share_products, bool keep_
         throw InputError("ACE potential: E0, embeddings, functions need one entry per element and bonds one per pair");
     E0_ = spec.E0;
     emb_ = spec.embeddings;
-    for (int mu = 0; mu < nel_; ++mu) {
-        const auto& e = emb_[mu];
-        if (e.ndensity > 8)
-            throw InputError("ACE embedding of " + spec.elements[mu] + ": at most 8 densities are supported");
-        if (e.ndensity < 1 || e.fs_parameters.size() != std::size_t(2 * e.ndensity))
-            throw InputError("ACE embedding of " + spec.elements[mu] + ": needs 2*ndensity FS_parameters");
-    }
+    for (int mu = 0; mu < nel_; ++mu) check_embedding(emb_[mu], spec.elements[mu]);
     for (const auto& b : spec.bonds) {
         nbasis_ = std::max(nbasis_, b.nradbase);
         nradmax_ = std::max(nradmax_, b.nradmax);
@@ -76,10 +119,8 @@ CtildeModel::CtildeModel(const CtildeSpec& spec, bool share_products, bool keep_
         cutoff_ = std::max(cutoff_, b.rcut);
         zbl_ = zbl_ || b.inner == InnerCutoffKind::Zbl;
     }
-    // rank-1 functions may index g_k up to the largest n they use, as in python-ace (global nradbase)
-    for (const auto& fl : spec.functions)
-        for (const auto& f : fl)
-            if (f.rank == 1 && !f.ns.empty()) nbasis_ = std::max(nbasis_, f.ns[0]);
+    // rank-1 functions may index g_k up to python-ace's global nradbase, the largest nradbasemax of all bonds
+    // (as forcefit.ace.ctilde checks; compile_species rejects larger n, which would size the tables)
     bonds_.reserve(n2);
     for (const auto& b : spec.bonds) bonds_.emplace_back(b, nbasis_, spec.delta_spline_bins);
     ylm_ = SphericalHarmonics(lmax_);

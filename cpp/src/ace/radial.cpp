@@ -5,6 +5,7 @@
 
 #include <algorithm>
 #include <cmath>
+#include <cstdio>
 #include <string>
 
 #include "forcefit/error.hpp"
@@ -89,6 +90,23 @@ BondRadial::BondRadial(const BondSpec& spec, int nbasis_eval, double delta_splin
     if (!(spec_.rcut > 0)) throw InputError("ACE bond: rcut must be > 0, got " + std::to_string(spec_.rcut));
     if (!(delta_spline_bins > 0))
         throw InputError("ACE: deltaSplineBins must be > 0, got " + std::to_string(delta_spline_bins));
+    if (spec_.nradmax < 0 || spec_.lmax < 0 || spec_.nradbase < 0)
+        throw InputError("ACE bond: nradmax, lmax and nradbasemax must be >= 0");
+    // Bounds that keep a corrupt file from sizing the tables beyond memory (real potentials: ~1e4 nodes,
+    // ~1e6 table entries per bond); checked in floating point, before any int arithmetic can overflow.
+    auto show = [](double x) {
+        char buf[32];
+        std::snprintf(buf, sizeof buf, "%.6g", x);
+        return std::string(buf);
+    };
+    const double nodes = spec_.rcut / delta_spline_bins;
+    if (!(nodes <= kMaxSplineNodes))
+        throw InputError("ACE: rcut / deltaSplineBins = " + show(nodes) + " spline nodes exceed " +
+                         show(kMaxSplineNodes) + " (deltaSplineBins too small or rcut too large)");
+    const double nf = double(nbasis_) + double(spec_.nradmax) * (double(spec_.lmax) + 1.0) + 1.0;
+    if (nf * (nodes + 1.0) > kMaxTableEntries)
+        throw InputError("ACE bond: spline table of " + show(nf) + " functions x " + show(nodes) +
+                         " nodes exceeds " + show(kMaxTableEntries) + " entries (nradbasemax, nradmax or lmax too large?)");
     const std::size_t ncrad = std::size_t(spec_.nradmax) * (spec_.lmax + 1) * spec_.nradbase;
     if (spec_.crad.size() != ncrad)
         throw InputError("ACE bond: radcoefficients has " + std::to_string(spec_.crad.size()) +

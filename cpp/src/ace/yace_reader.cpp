@@ -19,7 +19,7 @@ struct Reader {
     std::string path;
 
     [[noreturn]] void fail(const Node& n, const std::string& where, const std::string& what) const {
-        throw InputError(path + ": line " + std::to_string(n.line) + ": " + where + ": " + what);
+        throw InputError(path + ": line " + std::to_string(n.line) + ": " + yaml::printable(where + ": " + what));
     }
 
     const Node& need(const Node& map, const std::string& key, const std::string& where) const {
@@ -65,7 +65,7 @@ struct Reader {
     std::vector<int> integers(const Node& n, const std::string& where) const {
         std::vector<int> out;
         for (double v : numbers(n, where)) {
-            if (v != std::floor(v)) fail(n, where, "expected integers");
+            if (v != std::floor(v) || std::fabs(v) > 2e9) fail(n, where, "expected integers");
             out.push_back(int(v));
         }
         return out;

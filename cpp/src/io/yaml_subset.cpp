@@ -10,6 +10,22 @@
 
 namespace forcefit::yaml {
 
+std::string printable(const std::string& text) {
+    static const char* hex = "0123456789abcdef";
+    std::string out;
+    out.reserve(text.size());
+    for (unsigned char c : text) {
+        if (c >= 0x20 && c < 0x7f) {
+            out += char(c);
+        } else {
+            out += "\\x";
+            out += hex[c >> 4];
+            out += hex[c & 15];
+        }
+    }
+    return out;
+}
+
 const Node* Node::find(const std::string& key) const {
     for (const auto& kv : entries)
         if (kv.first.is_scalar() && kv.first.scalar == key) return &kv.second;
@@ -37,12 +53,23 @@ private:
     std::string src_;
     std::size_t pos_ = 0;
     std::vector<std::size_t> line_start_;
+    int depth_ = 0;  // collections open around the current position
+
+    // Counts one level of nesting for the lifetime of a block()/flow() call.
+    struct Nest {
+        Parser& p;
+        Nest(Parser& parser, std::size_t at) : p(parser) {
+            if (++p.depth_ > kMaxNesting)
+                p.fail(at, "nesting deeper than " + std::to_string(kMaxNesting) + " levels");
+        }
+        ~Nest() { --p.depth_; }
+    };
 
     int line_of(std::size_t p) const {
         return int(std::upper_bound(line_start_.begin(), line_start_.end(), p) - line_start_.begin());
     }
     [[noreturn]] void fail(std::size_t p, const std::string& what) const {
-        throw InputError(src_ + ": line " + std::to_string(line_of(p)) + ": " + what);
+        throw InputError(src_ + ": line " + std::to_string(line_of(p)) + ": " + printable(what));
     }
     bool at_end(std::size_t p) const { return p >= s_.size(); }
     char at(std::size_t p) const { return p < s_.size() ? s_[p] : '\0'; }
@@ -90,6 +117,7 @@ private:
     bool is_dash(std::size_t p) const { return at(p) == '-' && (eol(p + 1) || at(p + 1) == ' '); }
 
     Node block(int min_indent) {
+        const Nest nest(*this, pos_);
         const int ind = next_content_indent();
         if (ind < min_indent) return Node{};
         if (is_dash(pos_ + ind)) return block_sequence(ind);
@@ -210,6 +238,7 @@ private:
     }
 
     Node flow() {
+        const Nest nest(*this, pos_);
         skip_flow_space();
         const std::size_t b = pos_;
         const char c = at(pos_);

@@ -87,6 +87,19 @@ class _Tokens:
         except ValueError:
             self.fail(f"expected an integer, got {t!r}", record)
 
+    def count(self, record: str, minimum: int = 0, tokens_each: int = 1) -> int:
+        """A count of items that follow, each ``tokens_each`` tokens or more: bounded by what is left."""
+        v = self.integer(record)
+        if v < minimum:
+            self.fail(f"must be >= {minimum}, got {v}", record)
+        self.need(v * tokens_each, record)
+        return v
+
+    def need(self, ntokens: int, record: str) -> None:
+        """Fail unless at least ``ntokens`` tokens are left (sizes announced by a truncated file)."""
+        if ntokens > len(self.tok) - self.pos:
+            self.fail("unexpected end of file (the sizes given need more values than the file has)", record)
+
     def number(self, record: str) -> float:
         t = self.take(record)
         try:
@@ -104,9 +117,9 @@ class _Tokens:
 def _read_function(tk: _Tokens, where: str) -> CtildeFunction:
     tk.expect("ctilde_basis_func:")
     tk.expect("rank=")
-    rank = tk.integer(f"{where}: rank")
+    rank = tk.count(f"{where}: rank", 1, 3)
     tk.expect("ndens=")
-    ndens = tk.integer(f"{where}: ndens")
+    ndens = tk.count(f"{where}: ndens", 1)
     tk.expect("mu0=")
     mu0 = tk.integer(f"{where}: mu0")
     lists = {}
@@ -115,7 +128,7 @@ def _read_function(tk: _Tokens, where: str) -> CtildeFunction:
         lists[key] = [tk.integer(f"{where}: {key}") for _ in range(rank)]
         tk.expect(")")
     tk.expect("num_ms=")
-    num_ms = tk.integer(f"{where}: num_ms")
+    num_ms = tk.count(f"{where}: num_ms", 0, rank + ndens + 2)
     ms = np.zeros((num_ms, rank), dtype=np.int64)
     ct = np.zeros((num_ms, ndens))
     for i in range(num_ms):
@@ -146,17 +159,16 @@ def read_ace(path) -> CtildePotential:
     while tk.peek() is not None and tk.peek() != "nelements=":
         tk.pos += 1  # python-ace skips leading comment lines
     tk.expect("nelements=")
-    nel = tk.integer("nelements")
-    if nel < 1:
-        tk.fail(f"must be >= 1, got {nel}", "nelements")
+    nel = tk.count("nelements", 1)
+    tk.need(5 * nel * nel, "nelements")  # per pair: core repulsion (2), radparameter, cutoff, dcut
     tk.expect("elements:")
     elements = [tk.take("elements") for _ in range(nel)]
     tk.expect("lmax=")
-    lmax = tk.integer("lmax")
+    lmax = tk.count("lmax", 0)
     npoti = "FinnisSinclair"
     if tk.accept("embedding-function:"):
         npoti = tk.take("embedding-function")
-    nfs = tk.integer("FS parameters")
+    nfs = tk.count("FS parameters", 0)
     tk.expect("FS parameters:")
     fs = tk.numbers(nfs, "FS parameters")
     tk.expect("core energy-cutoff parameters:")
@@ -167,9 +179,10 @@ def read_ace(path) -> CtildePotential:
     tk.expect("radbasename=")
     radbasename = tk.take("radbasename")
     tk.expect("nradbase=")
-    nradbase = tk.integer("nradbase")
+    nradbase = tk.count("nradbase", 0)
     tk.expect("nradmax=")
-    nradmax = tk.integer("nradmax")
+    nradmax = tk.count("nradmax", 0)
+    tk.need(nradbase * nradmax * (lmax + 1) * nel * nel, "nradbase, nradmax, lmax")
     tk.expect("cutoffmax=")
     tk.number("cutoffmax")
     tk.expect("deltaSplineBins=")
@@ -192,7 +205,7 @@ def read_ace(path) -> CtildePotential:
     tk.expect("rankmax=")
     tk.integer("rankmax")
     tk.expect("ndensitymax=")
-    ndens = tk.integer("ndensitymax")
+    ndens = tk.count("ndensitymax", 1)
     tk.expect("num_c_tilde_max=")
     tk.integer("num_c_tilde_max")
     tk.expect("num_ms_combinations_max=")
@@ -201,7 +214,7 @@ def read_ace(path) -> CtildePotential:
     functions = {mu: [] for mu in range(nel)}
     for section in ("total_basis_size_rank1:", "total_basis_size:"):
         tk.expect(section)
-        sizes = [tk.integer(section) for _ in range(nel)]
+        sizes = [tk.count(section, 0, 12) for _ in range(nel)]
         for mu in range(nel):
             for i in range(sizes[mu]):
                 functions[mu].append(_read_function(tk, f"{section[:-1]}: species {mu}: function {i}"))

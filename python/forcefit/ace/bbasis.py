@@ -351,6 +351,7 @@ def resolve(pot: BBasisPotential, path=None) -> ResolvedBBasis:
                 ndensity=emb.ndensity, FS_parameters=list(emb.parameters), npoti=emb.npoti,
                 rho_core_cutoff=DEFAULT_RHO_CORE_CUT if emb.rho_core_cut is None else emb.rho_core_cut,
                 drho_core_cutoff=DEFAULT_DRHO_CORE_CUT if emb.drho_core_cut is None else emb.drho_core_cut)
+            embeddings[index[species[0]]].validate(path, where)
         if len(species) > 2:
             continue
         mu_i = index[species[0]]

@@ -54,6 +54,7 @@ import numpy as np
 from ..errors import InputError
 from .bbasis import BBasisBond, BBasisEmbedding, BBasisFunction, BBasisPotential, SpeciesBlock
 from .coupling import couplings_are_valid, generalized_cg
+from .ctilde import embedding_problem
 
 ALL, UNARY, BINARY, TERNARY, QUATERNARY, QUINARY = "ALL", "UNARY", "BINARY", "TERNARY", "QUATERNARY", "QUINARY"
 NARY = {UNARY: 1, BINARY: 2, TERNARY: 3, QUATERNARY: 4, QUINARY: 5}
@@ -279,6 +280,9 @@ def _make_block(key: Tuple[str, ...], spec: dict, ndensity: int, rng) -> Species
         if len(block.embedding.parameters) != 2 * ndensity:
             raise InputError(f"fs_parameters needs 2*ndensity = {2 * ndensity} values, got {spec['fs_parameters']!r}",
                              record="potential: embeddings")
+        problem = embedding_problem(block.embedding.npoti, block.embedding.parameters)
+        if problem:
+            raise InputError(problem, record=f"potential: embeddings: {key[0]}")
     if len(key) <= 2:
         for name in ("rcut", "radparameters"):
             if name not in spec:

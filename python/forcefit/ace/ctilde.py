@@ -40,6 +40,36 @@ KNOWN_EMBEDDINGS = ("FinnisSinclair", "FinnisSinclairShiftedScaled")
 KNOWN_INNER_CUTOFF_TYPES = ("density", "distance", "zbl")
 
 
+#: python-ace's C++ names of the embedding functions, which are not embedding names in a file (python-ace
+#: leaves F unset for them and returns garbage energies); mapped to the name the file needs.
+_FUNCTION_NAMES = {"Fexp": "FinnisSinclair", "FexpShiftedScaled": "FinnisSinclairShiftedScaled"}
+
+
+def embedding_problem(npoti, parameters) -> Optional[str]:
+    """What is wrong with embedding ``npoti`` and its ``parameters`` (prefactor, exponent per density), or None.
+
+    Unknown names are rejected (python-ace's function names with a hint to the file name); so are
+    non-finite parameters and, for FinnisSinclairShiftedScaled, exponents <= 0 (its offsets use
+    1/exponent, so such exponents give NaN energies).  The parameter count is not checked here.
+    """
+    if npoti not in KNOWN_EMBEDDINGS:
+        hint = ""
+        if npoti in _FUNCTION_NAMES:
+            hint = f"; {npoti!r} is python-ace's function behind npoti {_FUNCTION_NAMES[npoti]}"
+        return f"unknown embedding {npoti!r} (known: {', '.join(KNOWN_EMBEDDINGS)}){hint}"
+    try:
+        values = np.asarray(parameters, dtype=float).ravel()
+    except (TypeError, ValueError):
+        return f"parameters must be numbers, got {parameters!r}"
+    if not np.all(np.isfinite(values)):
+        return f"non-finite parameter {values[~np.isfinite(values)][0]!r}"
+    if npoti == "FinnisSinclairShiftedScaled":
+        bad = [float(m) for m in values[1::2] if not m > 0]
+        if bad:
+            return f"FinnisSinclairShiftedScaled needs exponents > 0 (its offsets use 1/exponent), got {bad[0]!r}"
+    return None
+
+
 def _fail(problem: str, path, record: str):
     raise FileFormatError(problem, path=path, record=record)
 
@@ -70,12 +100,13 @@ class Embedding:
         if int(self.ndensity) < 1:
             _fail(f"ndensity must be >= 1, got {self.ndensity!r}", path, f"{where}: ndensity")
         if self.npoti not in KNOWN_EMBEDDINGS:
-            _fail(f"unknown embedding {self.npoti!r} (known: {', '.join(KNOWN_EMBEDDINGS)})",
-                  path, f"{where}: npoti")
+            _fail(embedding_problem(self.npoti, []), path, f"{where}: npoti")
         if len(self.FS_parameters) != 2 * int(self.ndensity):
             _fail(f"needs 2*ndensity = {2 * int(self.ndensity)} values, got {len(self.FS_parameters)}",
                   path, f"{where}: FS_parameters")
-        _check_finite(self.FS_parameters, path, f"{where}: FS_parameters")
+        problem = embedding_problem(self.npoti, self.FS_parameters)
+        if problem:
+            _fail(problem, path, f"{where}: FS_parameters")
         _check_finite([self.rho_core_cutoff, self.drho_core_cutoff], path,
                       f"{where}: rho_core_cutoff/drho_core_cutoff")
 

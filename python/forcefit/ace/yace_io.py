@@ -41,6 +41,7 @@ import yaml
 
 from ..atomic import write_text_atomically
 from ..errors import FileFormatError
+from ..yaml_depth import nesting_problem
 from .ctilde import Bond, CtildeFunction, CtildePotential, Embedding
 
 _Base = getattr(yaml, "CSafeLoader", yaml.SafeLoader)
@@ -66,6 +67,10 @@ _YaceLoader.add_constructor(
     yaml.resolver.BaseResolver.DEFAULT_MAPPING_TAG,
     lambda loader, node: loader.construct_mapping(node, deep=True),
 )
+
+
+#: Largest integer a count or index in a file may have (python-ace reads them as C ints).
+_MAX_INT = 2**31 - 1
 
 
 class _Section:
@@ -98,7 +103,7 @@ class _Section:
     def integer(self, key: str, default: Any = ...) -> int:
         value = self.raw(key, default)
         out = self._convert(key, value, float, "an integer")
-        if out != int(out):
+        if not (np.isfinite(out) and out == int(out) and abs(out) <= _MAX_INT):
             raise FileFormatError(f"expected an integer, got {value!r}", path=self.path, record=self._rec(key))
         return int(out)
 
@@ -119,14 +124,20 @@ class _Section:
         if not isinstance(value, (list, tuple)):
             value = [value]  # python-ace writes one-element lists as scalars in some versions
         try:
-            arr = np.asarray(value, dtype=dtype)
-        except (TypeError, ValueError):
+            arr = np.asarray(value, dtype=float)
+        except (TypeError, ValueError, OverflowError):
             raise FileFormatError(f"expected a (nested) list of numbers, got {str(value)[:80]}",
                                   path=self.path, record=self._rec(key)) from None
-        if dtype is float and not np.all(np.isfinite(arr)):
+        if not np.all(np.isfinite(arr)):
             bad = arr[~np.isfinite(arr)].ravel()[0]
             raise FileFormatError(f"non-finite value {bad!r}", path=self.path, record=self._rec(key))
-        return arr
+        if dtype is float:
+            return arr
+        # integers: never truncate 1.5 to 1 or wrap 1e30 around, as a plain conversion would
+        if np.any(arr != np.round(arr)) or np.any(np.abs(arr) > _MAX_INT):
+            raise FileFormatError(f"expected integers, got {str(value)[:80]}", path=self.path,
+                                  record=self._rec(key))
+        return arr.astype(dtype)
 
 
 def _species_key(key, path, where: str, n: int) -> int:
@@ -285,6 +296,9 @@ def read_yace(path) -> CtildePotential:
         raise FileFormatError(f"cannot read: {exc.strerror}", path=path) from None
     except UnicodeDecodeError:
         raise FileFormatError("not a text file", path=path) from None
+    problem = nesting_problem(text)
+    if problem:
+        raise FileFormatError(problem, path=path)
     lines = text.split("\n")
     head_end = next((k for k, line in enumerate(lines) if line.rstrip() == "functions:"), None)
     functions = _fast_functions(lines[head_end + 1:]) if head_end is not None else None
@@ -296,6 +310,8 @@ def read_yace(path) -> CtildePotential:
             if isinstance(data, dict):
                 data["functions"] = functions
     except yaml.YAMLError as exc:
+        raise FileFormatError(f"not valid YAML: {exc}", path=path) from None
+    except (ValueError, TypeError, RecursionError) as exc:  # e.g. NUL bytes, unhashable keys
         raise FileFormatError(f"not valid YAML: {exc}", path=path) from None
     return potential_from_dict(data, path)
 

@@ -38,6 +38,7 @@ import numpy as np
 import yaml
 
 from ..errors import FileFormatError
+from ..yaml_depth import nesting_problem
 from .bbasis import (AuxData, BBasisBond, BBasisEmbedding, BBasisFunction, BBasisPotential,
                      SpeciesBlock, resolve)
 from ..atomic import write_text_atomically
@@ -153,6 +154,9 @@ def parse_bbasis_yaml(text: str, path=None, validate: bool = True) -> BBasisPote
 
 def _parse_bbasis_yaml(text: str, path, validate: bool) -> BBasisPotential:
     rd = _Reader(path)
+    problem = nesting_problem(text)
+    if problem:
+        rd.fail("", problem)
     try:
         tree = yaml.load(text, Loader=_LOADER)
     except yaml.YAMLError as exc:

@@ -24,6 +24,7 @@ from dataclasses import dataclass, field
 from pathlib import Path
 from typing import Any, Dict, Optional, Tuple
 
+from ..ace.ctilde import KNOWN_EMBEDDINGS, embedding_problem
 from .schema import Key, Where, check_mapping, check_type, in_range, string_list, unknown_key_error
 
 GROUP_KEYWORDS = ("ALL", "UNARY", "BINARY", "TERNARY", "QUATERNARY", "QUINARY")
@@ -157,6 +158,8 @@ def _check_blocks(value: Any, spec: Dict[str, Key], where: Where, elements, max_
             if name in checked[key]:
                 _check_number_list(checked[key][name], where.child(key).child(name), integer=True)
         block_checked = checked[key]
+        if "npot" in block_checked and block_checked["npot"] not in KNOWN_EMBEDDINGS:
+            raise where.child(key).child("npot").error(embedding_problem(block_checked["npot"], []))
         if "nradmax_by_orders" in block_checked and "lmax_by_orders" in block_checked:
             if len(block_checked["nradmax_by_orders"]) != len(block_checked["lmax_by_orders"]):
                 raise where.child(key).error(

@@ -65,8 +65,12 @@ struct CtildeSpec {
     std::vector<std::vector<CtildeFunctionSpec>> functions;  ///< [nelements]
 };
 
-/// F(rho) for one density and its derivative (python-ace's Fexp / FexpShiftedScaled).
+/// f(rho) for one density and its derivative, without the prefactor: python-ace's C++ functions Fexp
+/// (npoti FinnisSinclair) and FexpShiftedScaled (npoti FinnisSinclairShiftedScaled).  Those two function
+/// names are not embedding names of a file: python-ace leaves F unset for them, embedding_from_name rejects them.
 void embedding_value(EmbeddingKind kind, double rho, double mexp, double& f, double& df);
+/// d^2 f / d rho^2 of embedding_value (same branches; the parameter gradients need it).
+double embedding_second(EmbeddingKind kind, double rho, double mexp);
 
 struct ComputeOptions {
     bool forces = true;       ///< also compute forces and virial

@@ -42,6 +42,11 @@ struct BondSpec {
 /// Smooth polynomial switch: 1 for x <= x_in - delta, 0 for x >= x_in (python-ace cutoff_func_poly).
 void cutoff_poly(double x, double x_in, double delta, double& f, double& df);
 
+/// Largest number of spline nodes rcut / deltaSplineBins of one bond, and of table entries (functions x nodes)
+/// of one bond; larger requests come from corrupt files and are InputErrors.
+constexpr double kMaxSplineNodes = 1.0e6;
+constexpr double kMaxTableEntries = 1.0e7;
+
 class BondRadial {
 public:
     /// nbasis_eval: how many g_k to evaluate (>= spec.nradbase; python-ace evaluates the global maximum,

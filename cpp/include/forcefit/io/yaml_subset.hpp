@@ -31,6 +31,14 @@ struct Node {
     const Node* find(const std::string& key) const;
 };
 
+/// Deepest nesting of collections the parser accepts (potential files nest a few levels); deeper input is
+/// an InputError, not a stack overflow.
+constexpr int kMaxNesting = 200;
+
+/// `text` with bytes outside printable ASCII written as \xNN, so that file content quoted in an error
+/// message is valid UTF-8 (Python cannot decode an exception message that is not).
+std::string printable(const std::string& text);
+
 /// Parse YAML text; `source` names the text in error messages (a path).
 Node parse(const std::string& text, const std::string& source);
 /// Read and parse a file.

@@ -282,6 +282,7 @@ FOUND = {
                                                              b"2 FS parameters:  1.000000 218", 1)),
     "ace_negative_count": (".ace", SEEDS[".ace"].replace(b"num_ms=1", b"num_ms=-1", 1)),
     "ace_huge_count": (".ace", SEEDS[".ace"].replace(b"num_ms=1", b"num_ms=99999999999", 1)),
+    "ace_index_beyond_int64": (".ace", SEEDS[".ace"].replace(b"< 1 -1 >", b"< 9223372036854775808 -1 >", 1)),
 }
 
 

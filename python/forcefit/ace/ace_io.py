@@ -83,9 +83,13 @@ class _Tokens:
     def integer(self, record: str) -> int:
         t = self.take(record)
         try:
-            return int(t)
+            v = int(t)
         except ValueError:
             self.fail(f"expected an integer, got {t!r}", record)
+        # indices and counts are C ints in python-ace; larger values only come from corrupt files
+        if abs(v) > 2**31 - 1:
+            self.fail(f"integer out of range: {t!r}", record)
+        return v
 
     def count(self, record: str, minimum: int = 0, tokens_each: int = 1) -> int:
         """A count of items that follow, each ``tokens_each`` tokens or more: bounded by what is left."""

@@ -9,7 +9,7 @@ from forcefit.errors import InputError
 from forcefit.models.batch import NeighborBatch
 from forcefit.models.stillinger_weber import StillingerWeber
 from kernel_checks import (assert_param_derivs, check_invariances, evaluate, fd_forces, fd_stress,
-                           random_cluster, rel_err)
+                           random_cluster, rel_err, results_for_thread_counts)
 
 
 
@@ -196,13 +196,7 @@ def test_inconsistent_batch_is_rejected():
 
 
 def test_results_do_not_depend_on_thread_count(tmp_path):
-    import os
-    import subprocess
-    import sys
-    from pathlib import Path
-
-    script = tmp_path / "run.py"
-    script.write_text(
+    results = results_for_thread_counts(
         "import sys, numpy as np\n"
         "from ase.build import bulk\n"
         "from forcefit.models.stillinger_weber import StillingerWeber\n"
@@ -215,17 +209,7 @@ def test_results_do_not_depend_on_thread_count(tmp_path):
         "m = StillingerWeber()\n"
         "b = NeighborBatch.from_configs(configs, m.get_supported_species(), m.get_influence_distance())\n"
         "r = m.compute_batch(b, stress=True, param_derivs=True)\n"
-        "np.savez(sys.argv[1], e=r.energy, f=r.forces, s=r.stress, df=r.dforces, ds=r.dstress)\n")
-    import forcefit
-
-    python_dir = Path(forcefit.__file__).resolve().parents[1]  # the forcefit this test imports
-    results = []
-    for threads in ("1", "2", "3"):
-        env = dict(os.environ, OMP_NUM_THREADS=threads,
-                   PYTHONPATH=os.pathsep.join([str(python_dir), os.environ.get("PYTHONPATH", "")]))
-        out = tmp_path / f"t{threads}.npz"
-        subprocess.run([sys.executable, str(script), str(out)], env=env, check=True, timeout=120)
-        results.append(np.load(out))
+        "np.savez(sys.argv[1], e=r.energy, f=r.forces, s=r.stress, df=r.dforces, ds=r.dstress)\n", tmp_path)
     for other in results[1:]:
         for key in ("e", "f", "s", "df", "ds"):
             assert np.array_equal(results[0][key], other[key]), key

@@ -214,8 +214,8 @@ void StillingerWeber::compute_config_impl(const BatchView& b, std::int64_t c, co
     auto column = [&](int block, int s) { return cols.column[block * npair + s]; };
 
     const bool need_da = ParamDerivs && (out.dforces || out.dstress);
-    double* denergy = ParamDerivs && out.denergy ? out.denergy + c * NC : nullptr;
-    double* dvirial = ParamDerivs && out.dstress ? out.dstress + 6 * c * NC : nullptr;
+    double* denergy = ParamDerivs && out.denergy ? out.denergy_row(c, NC) : nullptr;
+    double* dvirial = ParamDerivs && out.dstress ? out.dstress_rows(c, NC) : nullptr;
     // which parameter blocks are differentiated at all
     const bool want_pq = ParamDerivs && (cols.any(kP * npair, 2 * npair));
     const bool want_lam = ParamDerivs && cols.any(kLambda * npair, npair);
@@ -468,8 +468,8 @@ void StillingerWeber::compute_config_impl(const BatchView& b, std::int64_t c, co
             if (need_da) {
                 const double* dq = &da[3 * q * NC];
                 if (out.dforces) {
-                    double* fi = out.dforces + 3 * i * NC;
-                    double* fj = out.dforces + 3 * pr.j * NC;
+                    double* fi = out.dforces_rows(i, NC);
+                    double* fj = out.dforces_rows(pr.j, NC);
                     for (std::size_t k = 0; k < 3 * NC; ++k) {
                         fi[k] += dq[k];
                         fj[k] -= dq[k];

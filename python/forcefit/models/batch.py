@@ -169,4 +169,67 @@ def run_kernel(kernel: Any, batch: NeighborBatch, params: np.ndarray, energy: bo
     return BatchResult(**out)
 
 
-__all__ = ["NeighborBatch", "BatchResult", "run_kernel"]
+@dataclass
+class LossResiduals:
+    """Weighted least-squares residuals in the batch layout, for ``run_loss_gradient``.
+
+    residual = scale * (prediction - reference) per fitted value, loss = 1/2 sum(residual^2).
+    ``energy_scale``/``energy_ref`` [C] (eV), ``forces_scale``/``forces_ref`` [N, 3] (eV/Å),
+    ``stress_scale``/``stress_ref`` [C, 6] (eV/Å^3, ASE sign, Voigt xx yy zz yz xz xy): float64,
+    C order; a scale of 0 marks a value that is not fitted, None a property that is not fitted
+    at all. The kernels write the predictions into buffers kept here and reused by every call.
+    """
+
+    energy_scale: Optional[np.ndarray]
+    energy_ref: Optional[np.ndarray]
+    forces_scale: Optional[np.ndarray] = None
+    forces_ref: Optional[np.ndarray] = None
+    stress_scale: Optional[np.ndarray] = None
+    stress_ref: Optional[np.ndarray] = None
+
+    def __post_init__(self):
+        for name in ("energy", "forces", "stress"):
+            scale, ref = getattr(self, name + "_scale"), getattr(self, name + "_ref")
+            if (scale is None) != (ref is None):
+                raise InputError(f"LossResiduals: {name}_scale and {name}_ref must be given together")
+            if scale is not None:
+                setattr(self, name + "_scale", np.ascontiguousarray(scale, dtype=np.float64))
+                setattr(self, name + "_ref", np.ascontiguousarray(ref, dtype=np.float64))
+        self._buffers: Dict[Tuple[str, Tuple[int, ...]], np.ndarray] = {}
+
+    def buffer(self, name: str, shape: Tuple[int, ...]) -> np.ndarray:
+        """The reused float64 output buffer ``name`` of ``shape``."""
+        key = (name, tuple(shape))
+        if key not in self._buffers:
+            self._buffers[key] = np.empty(shape, dtype=np.float64)
+        return self._buffers[key]
+
+
+def run_loss_gradient(kernel: Any, batch: NeighborBatch, params: np.ndarray, residuals: LossResiduals,
+                      param_indices: Optional[Sequence[int]] = None
+                      ) -> Tuple[float, np.ndarray, BatchResult]:
+    """Loss and gradient of ``residuals`` for a compiled kernel in one pass (the kernels contract
+    each configuration's parameter derivatives with its residuals; no [N, 3, P] arrays).
+
+    Returns ``(loss, gradient, result)``: gradient [K] with respect to the flat parameters in
+    ``param_indices`` (in that order; default all; an empty selection gives the loss alone), and
+    a ``BatchResult`` whose energy [C], forces [N, 3], stress [C, 6] (those fitted) are the
+    predictions, held in ``residuals``' buffers: the next call overwrites them.
+    """
+    if not isinstance(batch, NeighborBatch):
+        raise InputError(f"loss_gradient needs a NeighborBatch, got {type(batch).__name__}")
+    selected = None if param_indices is None else np.asarray(param_indices, dtype=np.int32).reshape(-1)
+    r = residuals
+    energy = r.buffer("energy", (batch.n_configs,)) if r.energy_scale is not None else None
+    forces = r.buffer("forces", (batch.n_atoms, 3)) if r.forces_scale is not None else None
+    stress = r.buffer("stress", (batch.n_configs, 6)) if r.stress_scale is not None else None
+    loss, grad = kernel.loss_gradient(
+        batch.atom_offset, batch.species, batch.first, batch.neigh, batch.rij, batch.volume, batch.cutoff,
+        np.ascontiguousarray(params, dtype=np.float64), selected=selected,
+        energy_scale=r.energy_scale, energy_ref=r.energy_ref, forces_scale=r.forces_scale,
+        forces_ref=r.forces_ref, stress_scale=r.stress_scale, stress_ref=r.stress_ref,
+        energy=energy, forces=forces, stress=stress)
+    return float(loss), grad, BatchResult(energy=energy, forces=forces, stress=stress)
+
+
+__all__ = ["NeighborBatch", "BatchResult", "LossResiduals", "run_kernel", "run_loss_gradient"]

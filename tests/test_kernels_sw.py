@@ -177,6 +177,24 @@ def test_selected_parameter_columns_equal_full_derivatives():
         model.compute_batch(batch, param_derivs=True, param_indices=[1, 1])
 
 
+def test_one_species_per_pair_sums_equal_term_by_term_derivatives():
+    # Selections without cos θ0 and cutoff take the per-pair triplet sums; all parameters take the
+    # term-by-term tangents. Both must agree, and the values must not depend on the path.
+    model = StillingerWeber(gamma=2.3, **{"lambda": 40.0})
+    configs = [rattled(diamond64(), 0.12, seed=s) for s in (21, 22)]
+    batch = NeighborBatch.from_configs(configs, model.get_supported_species(), model.get_influence_distance())
+    full = model.compute_batch(batch, stress=True, param_derivs=True)
+    values = model.compute_batch(batch, stress=True)
+    for chosen in ([0, 1, 6], [6], [5, 6, 0], [4, 2, 3, 5]):
+        part = model.compute_batch(batch, stress=True, param_derivs=True, param_indices=chosen)
+        assert np.allclose(part.denergy, full.denergy[:, chosen], rtol=1e-12, atol=1e-12)
+        scale = np.abs(full.dforces[..., chosen]).max()
+        assert np.allclose(part.dforces, full.dforces[..., chosen], rtol=1e-11, atol=1e-12 * scale)
+        assert np.allclose(part.dstress, full.dstress[..., chosen], rtol=1e-11, atol=1e-12 * scale)
+    assert np.allclose(values.forces, full.forces, rtol=1e-12, atol=1e-12 * np.abs(full.forces).max())
+    assert np.allclose(values.energy, full.energy, rtol=1e-13)
+
+
 def test_inconsistent_batch_is_rejected():
     import dataclasses
 

@@ -71,7 +71,7 @@ def test_one_pass_equals_contraction_of_stored_derivatives(name, model, structur
     n_params = len(model.get_model_params_flat())
     for cols in (None, list(range(n_params))[::-2], [0]):
         res = random_residuals(batch, rng, stress)
-        loss, grad, pred = model.compute_loss_gradient(batch, res, param_indices=cols)
+        loss, grad, pred, _, _ = model.compute_loss_gradient(batch, res, param_indices=cols)
         want_loss, want_grad, out = stored_contraction(model, batch, res, cols)
         assert loss == pytest.approx(want_loss, rel=1e-13)
         np.testing.assert_allclose(grad, want_grad, rtol=1e-11, atol=1e-11 * np.abs(want_grad).max())
@@ -80,7 +80,7 @@ def test_one_pass_equals_contraction_of_stored_derivatives(name, model, structur
         if stress:
             np.testing.assert_allclose(pred.stress, out.stress, rtol=1e-14, atol=1e-16)
     # an empty selection gives the loss alone
-    loss0, grad0, _ = model.compute_loss_gradient(batch, res, param_indices=[])
+    loss0, grad0, _, _, _ = model.compute_loss_gradient(batch, res, param_indices=[])
     assert grad0.shape == (0,) and loss0 == pytest.approx(loss, rel=1e-14)
 
 
@@ -92,12 +92,12 @@ def test_zero_weight_hides_values_and_buffers_are_reused():
     ref_f = res.forces_ref.copy()
     ref_f[1:3] = np.nan      # NaN references of values with weight 0 do not reach the loss
     res2 = LossResiduals(res.energy_scale, res.energy_ref, res.forces_scale, ref_f)
-    l1, g1, p1 = model.compute_loss_gradient(batch, res)
-    l2, g2, p2 = model.compute_loss_gradient(batch, res2)
+    l1, g1, p1, _, _ = model.compute_loss_gradient(batch, res)
+    l2, g2, p2, _, _ = model.compute_loss_gradient(batch, res2)
     assert np.isfinite(l2) and l2 == pytest.approx(l1, rel=1e-14)
     np.testing.assert_allclose(g2, g1, rtol=1e-14)
     # the same buffer object is filled by the next call
-    _, _, p3 = model.compute_loss_gradient(batch, res2)
+    p3 = model.compute_loss_gradient(batch, res2).predictions
     assert p3.forces is p2.forces
 
 
@@ -136,14 +136,14 @@ def test_one_pass_does_not_depend_on_thread_count(tmp_path):
         "C, N = b.n_configs, b.n_atoms\n"
         "res = LossResiduals(np.ones(C), rng.normal(-300, 5, C), np.full((N, 3), 0.1), rng.normal(0, 1, (N, 3)),\n"
         "                    np.ones((C, 6)), rng.normal(0, 0.01, (C, 6)))\n"
-        "loss, grad, _ = m.compute_loss_gradient(b, res)\n"
+        "loss, grad = m.compute_loss_gradient(b, res)[:2]\n"
         "np.savez(sys.argv[1], loss=loss, grad=grad)\n", tmp_path)
     for other in results[1:]:
         for key in ("loss", "grad"):
             assert np.array_equal(results[0][key], other[key]), key
 
 
-def sw_fit(transform=None, use_stress=False):
+def sw_fit(transform=None, use_stress=False, use_forces=True):
     configs = []
     for k, atoms in enumerate(si_structures(4, seed=5)):
         ref = StillingerWeber(A=14.0 + k, gamma=2.3)
@@ -159,7 +159,7 @@ def sw_fit(transform=None, use_stress=False):
     else:
         model.set_opt_params(A=[[np.log(5.0)]], B=[["default"]], gamma=[[np.log(1.5)]])
     calc = Calculator(model)
-    calc.create(configs, use_stress=use_stress)
+    calc.create(configs, use_stress=use_stress, use_forces=use_forces)
     return calc, Loss(calc)
 
 
@@ -198,3 +198,48 @@ def test_loss_one_pass_cache_sees_fixed_values_and_selection():
     v3, g3 = loss.get_loss_and_gradient(x2)
     assert v3 == v2 and g3.shape == (2,)
     np.testing.assert_array_equal(g3, g2[[0, 2]])
+
+
+@pytest.mark.parametrize("use_stress", [False, True])
+def test_residual_rows_and_jacobian_for_least_squares(use_stress):
+    calc, loss = sw_fit(LogParameterTransform(["A", "gamma"]), use_stress, use_forces=[True, False, True, True])
+    obj = loss.objective
+    x = calc.get_opt_params() * 1.02
+    rows = obj.rows(x, derivs=True)
+    jac = obj.rows_jacobian(x)
+    r = loss.get_residual(x)
+    j = loss.get_jacobian(x)
+    # configuration 1's forces are not fitted: their rows are 0, the rest is the residual vector
+    natoms = calc.refs.natoms
+    n_c, lo = len(natoms), len(natoms) + 3 * natoms[0]
+    hi = lo + 3 * natoms[1]
+    assert len(rows) == len(r) + 3 * natoms[1]
+    assert not rows[lo:hi].any() and not jac[lo:hi].any()
+    kept = np.r_[0:lo, hi:len(rows)]
+    np.testing.assert_allclose(rows[kept], r, rtol=1e-13, atol=1e-15)
+    np.testing.assert_allclose(jac[kept], j, rtol=1e-11, atol=1e-13 * np.abs(j).max())
+    assert n_c == 4
+    # rows without derivatives, then the Jacobian at the same x: one more pass, same numbers
+    x2 = x * 1.01
+    r2 = obj.rows(x2).copy()
+    n = loss.n_evaluations
+    j2 = obj.rows_jacobian(x2)
+    assert loss.n_evaluations == n + 1
+    np.testing.assert_array_equal(obj.rows(x2), r2)
+    h = 1e-6
+    for k in range(len(x2)):
+        e = h * max(1.0, abs(x2[k])) * np.eye(len(x2))[k]
+        fd = (obj.rows(x2 + e) - obj.rows(x2 - e)) / (2 * e[k])
+        np.testing.assert_allclose(j2[:, k], fd, rtol=1e-5, atol=1e-7 * np.abs(j2[:, k]).max())
+
+
+def test_geodesic_lm_one_pass_equals_residual_path():
+    calc, loss = sw_fit()
+    res = loss.minimize("geodesiclm")
+    one_pass = calc.get_opt_params().copy()
+    # the same fit through the residual path (the one used for custom residual functions)
+    calc2, loss2 = sw_fit()
+    loss2.objective._loss_residuals = None
+    res2 = loss2.minimize("geodesiclm")
+    np.testing.assert_allclose(one_pass, calc2.get_opt_params(), rtol=1e-7)
+    assert res.loss == pytest.approx(res2.loss, rel=1e-10)

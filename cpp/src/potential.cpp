@@ -100,18 +100,27 @@ ParamColumns param_columns(const Outputs& out, std::size_t n_params) {
 }
 
 // Adds one block of residuals scale * (pred - ref) (n values, derivative rows drow [n, nc]) to the
-// loss and gradient of a configuration; values with scale 0 are skipped.
+// loss and gradient of a configuration; values with scale 0 are skipped. Writes the residuals and
+// Jacobian rows (scale * drow) to rrow [n] and jrow [n, nc] when given (0 for skipped values).
 inline double contract(std::size_t n, const double* scale, const double* pred, const double* ref, const double* drow,
-                       std::size_t nc, double* grad) {
+                       std::size_t nc, double* grad, double* rrow, double* jrow) {
     double loss = 0.0;
     for (std::size_t k = 0; k < n; ++k) {
         const double s = scale[k];
-        if (s == 0.0) continue;
+        if (s == 0.0) {
+            if (rrow) rrow[k] = 0.0;
+            if (jrow) std::fill(jrow + k * nc, jrow + (k + 1) * nc, 0.0);
+            continue;
+        }
         const double r = s * (pred[k] - ref[k]);
         loss += 0.5 * r * r;
         const double rs = r * s;
         const double* d = drow + k * nc;
         for (std::size_t t = 0; t < nc; ++t) grad[t] += rs * d[t];
+        if (rrow) rrow[k] = r;
+        if (jrow) {
+            for (std::size_t t = 0; t < nc; ++t) jrow[k * nc + t] = s * d[t];
+        }
     }
     return loss;
 }
@@ -209,17 +218,25 @@ void Potential::run(const BatchView& b, const double* params, const Outputs& out
             if (res) {
                 double* grad = config_grad->data() + cc * np;
                 double loss = 0.0;
+                // first output row of this configuration's energy, forces and stress
+                const std::size_t N = static_cast<std::size_t>(b.n_atoms);
+                const std::size_t f0 = res->energy_scale ? C : 0;
+                const std::size_t s0 = f0 + (res->forces_scale ? 3 * N : 0);
+                auto rrow = [&](std::size_t row) { return res->residual_rows ? res->residual_rows + row : nullptr; };
+                auto jrow = [&](std::size_t row) { return res->jacobian_rows ? res->jacobian_rows + row * np : nullptr; };
                 if (res->energy_scale) {
                     loss += contract(1, res->energy_scale + cc, o.energy + cc, res->energy_ref + cc,
-                                     np ? o.denergy_row(c, np) : nullptr, np, grad);
+                                     np ? o.denergy_row(c, np) : nullptr, np, grad, rrow(cc), jrow(cc));
                 }
                 if (res->forces_scale) {
                     loss += contract(3 * (a1 - a0), res->forces_scale + 3 * a0, o.forces + 3 * a0,
-                                     res->forces_ref + 3 * a0, np ? o.dforces_rows(a0, np) : nullptr, np, grad);
+                                     res->forces_ref + 3 * a0, np ? o.dforces_rows(a0, np) : nullptr, np, grad,
+                                     rrow(f0 + 3 * a0), jrow(f0 + 3 * a0));
                 }
                 if (res->stress_scale) {
                     loss += contract(6, res->stress_scale + 6 * cc, o.stress + 6 * cc, res->stress_ref + 6 * cc,
-                                     np ? o.dstress_rows(c, np) : nullptr, np, grad);
+                                     np ? o.dstress_rows(c, np) : nullptr, np, grad, rrow(s0 + 6 * cc),
+                                     jrow(s0 + 6 * cc));
                 }
                 (*config_loss)[cc] = loss;
             }

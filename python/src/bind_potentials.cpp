@@ -144,7 +144,8 @@ py::tuple loss_gradient(const forcefit::Potential& pot, const carray<std::int64_
                         const std::optional<carray<double>>& forces_ref,
                         const std::optional<carray<double>>& stress_scale,
                         const std::optional<carray<double>>& stress_ref, const std::optional<py::array>& energy,
-                        const std::optional<py::array>& forces, const std::optional<py::array>& stress) {
+                        const std::optional<py::array>& forces, const std::optional<py::array>& stress,
+                        const std::optional<py::array>& residuals, const std::optional<py::array>& jacobian) {
     const forcefit::BatchView b = batch_view(pot, atom_offset, species, first, neigh, rij, volume, cutoff, params);
     const py::ssize_t C = b.n_configs, N = b.n_atoms;
     forcefit::Outputs out;
@@ -159,6 +160,9 @@ py::tuple loss_gradient(const forcefit::Potential& pot, const carray<std::int64_
     out.energy = output_buffer(energy, "energy", {C});
     out.forces = output_buffer(forces, "forces", {N, 3});
     out.stress = output_buffer(stress, "stress", {C, 6});
+    const py::ssize_t R = (res.energy_scale ? C : 0) + (res.forces_scale ? 3 * N : 0) + (res.stress_scale ? 6 * C : 0);
+    res.residual_rows = output_buffer(residuals, "residuals", {R});
+    res.jacobian_rows = output_buffer(jacobian, "jacobian", {R, np});
     py::array_t<double> gradient(np);
     double loss = 0.0;
     {
@@ -203,12 +207,14 @@ void forcefit::python::bind_potentials(py::module_& m) {
              py::arg("energy_ref") = py::none(), py::arg("forces_scale") = py::none(),
              py::arg("forces_ref") = py::none(), py::arg("stress_scale") = py::none(),
              py::arg("stress_ref") = py::none(), py::arg("energy") = py::none(), py::arg("forces") = py::none(),
-             py::arg("stress") = py::none(),
+             py::arg("stress") = py::none(), py::arg("residuals") = py::none(), py::arg("jacobian") = py::none(),
              "(loss, gradient [P]) of the residuals scale * (prediction - reference) (energy_scale/ref [C], "
              "forces_scale/ref [N,3], stress_scale/ref [C,6]; scale 0 = not fitted), loss = 1/2 sum(residual^2), "
              "gradient with respect to all parameters or those in `selected`. Fills the caller's energy [C], "
              "forces [N,3], stress [C,6] buffers (needed for the fitted properties); the parameter derivatives "
-             "are contracted per configuration and never stored.");
+             "are contracted per configuration and never stored. Optional buffers `residuals` [R] and `jacobian` "
+             "[R,P] receive the residuals and scale * d prediction/dθ, rows [energies C, forces 3N, stress 6C] of "
+             "the fitted properties, 0 where not fitted.");
 
     py::class_<forcefit::LennardJones, forcefit::Potential>(m, "LennardJonesKernel")
         .def(py::init<int, bool>(), py::arg("n_species"), py::arg("shifted"))

@@ -97,6 +97,10 @@ struct Residuals {
     const double* forces_ref = nullptr;    ///< [N,3] eV/Å
     const double* stress_scale = nullptr;  ///< [C,6]
     const double* stress_ref = nullptr;    ///< [C,6] eV/Å^3, ASE sign, Voigt xx yy zz yz xz xy
+    /// Optional outputs for least-squares methods, rows in the order [energies C, forces 3N,
+    /// stress 6C] of the properties that have residuals (R rows), 0 where a value is not fitted:
+    double* residual_rows = nullptr;  ///< [R] the residuals
+    double* jacobian_rows = nullptr;  ///< [R, n_cols] d residual/dθ = scale * d prediction/dθ
 };
 
 /// Where each parameter's derivative goes in the derivative outputs.
@@ -165,6 +169,7 @@ public:
     /// [N,3,P] derivative arrays are never stored. `out` must provide energy, forces and stress
     /// for the properties that have residuals (filled as by compute()) and no derivative buffers.
     /// Summed configuration by configuration in batch order: independent of the thread count.
+    /// Fills residuals.residual_rows / jacobian_rows when given (each configuration its rows).
     double loss_gradient(const BatchView& batch, const double* params, const Residuals& residuals,
                          const Outputs& out, double* gradient) const;
 

@@ -14,7 +14,11 @@ With a built-in residual function and a model that computes losses in one pass (
 ``Calculator.supports_loss_gradient``), ``loss`` and ``loss_and_gradient`` take that path instead:
 the kernels contract each configuration's parameter derivatives with its residuals, so neither
 d(prediction)/dtheta nor the residual vector is stored; predictions go into buffers reused by every
-evaluation. Residuals and Jacobians (least-squares methods) still go through ``compute_all``.
+evaluation. Geodesic LM takes its residual vector and Jacobian from the same pass (``rows``,
+``rows_jacobian``: every value of the fitted properties, 0 rows for values that are not fitted;
+same sum of squares and normal equations). ``residual`` and ``jacobian`` (the public
+``Loss.get_residual``/``get_jacobian`` and scipy's least-squares methods) go through
+``compute_all``.
 
 Custom residual functions are called configuration by configuration with KLIFF's arguments; their
 Jacobian is d(prediction)/dx chained through central differences of the residual function along
@@ -103,28 +107,56 @@ class Objective:
             s_scale, s_ref = masked(ss, refs.stress, refs.use_stress)
         return LossResiduals(e_scale, e_ref, f_scale, f_ref, s_scale, s_ref)
 
-    def _one_pass(self, x: np.ndarray, gradient: bool):
-        """(loss, gradient [n_opt] or None) at x from the kernels' one-pass loss (see module
-        docstring); cached for the last parameters."""
+    def _one_pass(self, x: np.ndarray, gradient: bool = False, rows: bool = False, jacobian: bool = False) -> dict:
+        """The kernels' one-pass evaluation at x (see module docstring), cached for the last
+        parameters: ``{"loss", "grad" [n_opt], "rows" [R], "jac" [R, n_opt]}`` in the optimizer's
+        space, entries None where not computed. ``rows``/``jac`` hold every value of the fitted
+        properties (0 rows for values that are not fitted), in the order [energies, forces, stress]."""
         calc = self.calculator
         calc.update_model_params(x)
         params = calc.model.get_model_params_flat()
         index, factor = calc.model.opt_to_flat()
-        key = self._one_pass_key
+        key, value = self._one_pass_key, self._one_pass_value
         if (key is not None and np.array_equal(key[0], params) and np.array_equal(key[1], index)
-                and (self._one_pass_value[1] is not None or not gradient)):
-            return self._one_pass_value
-        loss, grad, res = calc.compute_loss_gradient(self._loss_residuals, gradient)
+                and all(value[name] is not None for name, wanted in
+                        (("grad", gradient), ("rows", rows), ("jac", jacobian)) if wanted)):
+            return value
+        ev = calc.compute_loss_gradient(self._loss_residuals, gradient or jacobian, rows=rows, jacobian=jacobian)
         self.n_evaluations += 1
-        if not (np.isfinite(loss) and np.all(np.isfinite(grad))):
-            self._check_finite(res)
+        if not (np.isfinite(ev.loss) and np.all(np.isfinite(ev.gradient))):
+            self._check_finite(ev.predictions)
             raise NonFinitePrediction("the loss or its gradient is not finite")
-        grad = grad * factor if gradient else None
-        if loss < self.best_loss:
-            self.best_loss, self.best_x = loss, x.copy()
+        derivs = gradient or jacobian
+        # copies of the reused buffers: an optimizer keeps them across evaluations
+        value = {"loss": ev.loss, "grad": ev.gradient * factor if derivs else None,
+                 "rows": ev.residual_rows.copy() if rows else None,
+                 "jac": np.multiply(ev.jacobian_rows, factor) if jacobian else None}
+        if ev.loss < self.best_loss:
+            self.best_loss, self.best_x = ev.loss, x.copy()
         self._one_pass_key = (params.copy(), index)
-        self._one_pass_value = (loss, grad)
-        return self._one_pass_value
+        self._one_pass_value = value
+        return value
+
+    @property
+    def has_one_pass(self) -> bool:
+        """True when the loss, gradient, residual rows and Jacobian come from the kernels' one-pass
+        evaluation (built-in residual function and a C++ model)."""
+        return self._loss_residuals is not None
+
+    def rows(self, x, derivs: bool = False) -> np.ndarray:
+        """Residuals at x of every value of the fitted properties (0 for values that are not
+        fitted), for least-squares methods: same sum of squares and normal equations as
+        ``residual``. ``derivs``: also compute the Jacobian now. Needs ``has_one_pass``."""
+        x = np.asarray(x, dtype=np.float64).reshape(-1)
+        return self._one_pass(x, rows=True, jacobian=derivs)["rows"]
+
+    def rows_with_derivatives(self, x) -> np.ndarray:
+        return self.rows(x, derivs=True)
+
+    def rows_jacobian(self, x) -> np.ndarray:
+        """d rows/dx [R, n_opt] at x (see ``rows``)."""
+        x = np.asarray(x, dtype=np.float64).reshape(-1)
+        return self._one_pass(x, rows=True, jacobian=True)["jac"]
 
     # -- bookkeeping -------------------------------------------------------------------------
     def reset_best(self) -> None:
@@ -191,15 +223,15 @@ class Objective:
             self.calculator.update_model_params(x)
             if self._r is not None and np.array_equal(self._r_params, self.calculator.model.get_model_params_flat()):
                 return 0.5 * float(self._r @ self._r)
-            return self._one_pass(x, False)[0]
+            return self._one_pass(x)["loss"]
         r = self.residual(x)
         return 0.5 * float(r @ r)
 
     def loss_and_gradient(self, x):
         x = np.asarray(x, dtype=np.float64).reshape(-1)
         if self._loss_residuals is not None:
-            loss, grad = self._one_pass(x, True)
-            return loss, grad.copy()
+            value = self._one_pass(x, gradient=True)
+            return value["loss"], value["grad"].copy()
         self._update(x, True)
         r = self._r
         if self.builtin_kind is None:

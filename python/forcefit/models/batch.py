@@ -19,7 +19,7 @@ Units: Å, eV, eV/Å, eV/Å^3 (stress in ASE convention, tensile positive, Voigt
 from __future__ import annotations
 
 from dataclasses import dataclass
-from typing import Any, Dict, Optional, Sequence, Tuple
+from typing import Any, Dict, NamedTuple, Optional, Sequence, Tuple
 
 import numpy as np
 
@@ -205,16 +205,32 @@ class LossResiduals:
         return self._buffers[key]
 
 
-def run_loss_gradient(kernel: Any, batch: NeighborBatch, params: np.ndarray, residuals: LossResiduals,
-                      param_indices: Optional[Sequence[int]] = None
-                      ) -> Tuple[float, np.ndarray, BatchResult]:
-    """Loss and gradient of ``residuals`` for a compiled kernel in one pass (the kernels contract
-    each configuration's parameter derivatives with its residuals; no [N, 3, P] arrays).
+class LossEvaluation(NamedTuple):
+    """What ``run_loss_gradient`` returns. ``loss`` = 1/2 sum(residual^2); ``gradient`` [K];
+    ``predictions`` a ``BatchResult`` with energy [C], forces [N, 3], stress [C, 6] (those
+    fitted); ``residual_rows`` [R] and ``jacobian_rows`` [R, K] (when asked for) in the row order
+    [energies C, forces 3N, stress 6C] of the fitted properties, 0 where a value is not fitted.
+    The arrays other than ``gradient`` are buffers of the ``LossResiduals``: the next call
+    overwrites them."""
 
-    Returns ``(loss, gradient, result)``: gradient [K] with respect to the flat parameters in
-    ``param_indices`` (in that order; default all; an empty selection gives the loss alone), and
-    a ``BatchResult`` whose energy [C], forces [N, 3], stress [C, 6] (those fitted) are the
-    predictions, held in ``residuals``' buffers: the next call overwrites them.
+    loss: float
+    gradient: np.ndarray
+    predictions: BatchResult
+    residual_rows: Optional[np.ndarray]
+    jacobian_rows: Optional[np.ndarray]
+
+
+def run_loss_gradient(kernel: Any, batch: NeighborBatch, params: np.ndarray, residuals: LossResiduals,
+                      param_indices: Optional[Sequence[int]] = None, rows: bool = False,
+                      jacobian: bool = False) -> LossEvaluation:
+    """Loss and gradient of ``residuals`` for a compiled kernel in one pass (the kernels contract
+    each configuration's parameter derivatives with its residuals; no [N, 3, P] arrays), and on
+    request the residual vector and its Jacobian (``rows``, ``jacobian``) for least-squares
+    methods.
+
+    The gradient [K] and Jacobian columns are with respect to the flat parameters in
+    ``param_indices`` (in that order; default all; an empty selection gives the loss alone).
+    Returns a ``LossEvaluation``.
     """
     if not isinstance(batch, NeighborBatch):
         raise InputError(f"loss_gradient needs a NeighborBatch, got {type(batch).__name__}")
@@ -223,13 +239,18 @@ def run_loss_gradient(kernel: Any, batch: NeighborBatch, params: np.ndarray, res
     energy = r.buffer("energy", (batch.n_configs,)) if r.energy_scale is not None else None
     forces = r.buffer("forces", (batch.n_atoms, 3)) if r.forces_scale is not None else None
     stress = r.buffer("stress", (batch.n_configs, 6)) if r.stress_scale is not None else None
+    n_rows = sum(0 if scale is None else scale.size for scale in (r.energy_scale, r.forces_scale, r.stress_scale))
+    n_cols = kernel.num_params if selected is None else len(selected)
+    residual_rows = r.buffer("residual_rows", (n_rows,)) if rows else None
+    jacobian_rows = r.buffer("jacobian_rows", (n_rows, n_cols)) if jacobian else None
     loss, grad = kernel.loss_gradient(
         batch.atom_offset, batch.species, batch.first, batch.neigh, batch.rij, batch.volume, batch.cutoff,
         np.ascontiguousarray(params, dtype=np.float64), selected=selected,
         energy_scale=r.energy_scale, energy_ref=r.energy_ref, forces_scale=r.forces_scale,
         forces_ref=r.forces_ref, stress_scale=r.stress_scale, stress_ref=r.stress_ref,
-        energy=energy, forces=forces, stress=stress)
-    return float(loss), grad, BatchResult(energy=energy, forces=forces, stress=stress)
+        energy=energy, forces=forces, stress=stress, residuals=residual_rows, jacobian=jacobian_rows)
+    return LossEvaluation(float(loss), grad, BatchResult(energy=energy, forces=forces, stress=stress),
+                          residual_rows, jacobian_rows)
 
 
-__all__ = ["NeighborBatch", "BatchResult", "LossResiduals", "run_kernel", "run_loss_gradient"]
+__all__ = ["NeighborBatch", "BatchResult", "LossResiduals", "LossEvaluation", "run_kernel", "run_loss_gradient"]

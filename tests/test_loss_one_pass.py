@@ -243,3 +243,12 @@ def test_geodesic_lm_one_pass_equals_residual_path():
     res2 = loss2.minimize("geodesiclm")
     np.testing.assert_allclose(one_pass, calc2.get_opt_params(), rtol=1e-7)
     assert res.loss == pytest.approx(res2.loss, rel=1e-10)
+
+
+def test_one_pass_non_finite_predictions_name_the_configurations():
+    calc, loss = sw_fit()
+    x = calc.get_opt_params().copy()
+    x[2] = -2000.0   # gamma < 0: exp(gamma / (r - rc)) overflows
+    for evaluate in (loss.get_loss, loss.get_loss_and_gradient):
+        with pytest.raises(InputError, match="predicts NaN/inf for configuration.s. c0, c1"):
+            evaluate(x)

@@ -324,6 +324,8 @@ void StillingerWeber::compute_config_impl(const BatchView& b, std::int64_t c, co
     // parameters whose triplet derivatives need per-triplet tangents
     const bool want_rc = ParamDerivs && cols.any(kCutoff * npair, npair);
     const bool slow_tangents = want_c0 || want_rc || (want_lam && !fast_lam) || (want_gam && !fast_gam);
+    // the three-body part of dE_i/dr_ij on its own: for the λ and γ derivatives
+    const bool keep_a3 = ParamDerivs && (slow_tangents || fast_lam || fast_gam);
 
     double virial[6] = {0, 0, 0, 0, 0, 0};
     double energy = 0.0;
@@ -355,7 +357,7 @@ void StillingerWeber::compute_config_impl(const BatchView& b, std::int64_t c, co
             gam_s.resize(n);
         }
         std::fill(a.begin(), a.begin() + 3 * n, 0.0);
-        std::fill(a3.begin(), a3.begin() + 3 * n, 0.0);
+        if (keep_a3) std::fill(a3.begin(), a3.begin() + 3 * n, 0.0);
         if (fast_gam) {
             std::fill(gam_v.begin(), gam_v.begin() + 3 * n, 0.0);
             std::fill(gam_s.begin(), gam_s.begin() + n, 0.0);
@@ -532,7 +534,8 @@ void StillingerWeber::compute_config_impl(const BatchView& b, std::int64_t c, co
                 const Twin u[3] = {sums.ux[m], sums.uy[m], sums.uz[m]};
                 const Twin T[3] = {sums.Tx[m], sums.Ty[m], sums.Tz[m]};
                 const double coef = P * Q[0] + ir * M[0];
-                for (int x = 0; x < 3; ++x) a3[3 * q + x] = coef * u[x][0] + ir * T[x][0];
+                double* dest = keep_a3 ? &a3[3 * q] : &a[3 * q];
+                for (int x = 0; x < 3; ++x) dest[x] += coef * u[x][0] + ir * T[x][0];
                 const double gq = sums.G[m][0] * Q[0];
                 e3_twice += gq;
                 if (gam_sums) {
@@ -545,7 +548,9 @@ void StillingerWeber::compute_config_impl(const BatchView& b, std::int64_t c, co
             e3_atom = 0.5 * e3_twice;
         }
         atom_e += e3_atom;
-        for (std::size_t k = 0; k < 3 * n; ++k) a[k] += a3[k];
+        if (keep_a3) {
+            for (std::size_t k = 0; k < 3 * n; ++k) a[k] += a3[k];
+        }
         if constexpr (ParamDerivs) {
             // one species: finish the λ and γ derivatives from the per-pair sums
             // dE3/dλ = E3/λ;  d(dE/dr_iq)/dγ = w_q a3_q + Σ_p w_p v_qp − w_q² u_q Σ_p λD²gg
@@ -571,6 +576,7 @@ void StillingerWeber::compute_config_impl(const BatchView& b, std::int64_t c, co
         }
 
         // ---- scatter dE_i/dr_ij to forces of i and j and to the strain derivative
+        double force_i[3] = {0.0, 0.0, 0.0};  // atom i's sum, added once below
         for (std::size_t q = 0; q < n; ++q) {
             const SwPair& pr = pairs[q];
             if (!pr.inside) continue;
@@ -578,7 +584,7 @@ void StillingerWeber::compute_config_impl(const BatchView& b, std::int64_t c, co
             const double* d = b.rij + 3 * (p0 + q);
             if (out.forces) {
                 for (int x = 0; x < 3; ++x) {
-                    out.forces[3 * i + x] += av[x];
+                    force_i[x] += av[x];
                     out.forces[3 * pr.j + x] -= av[x];
                 }
             }
@@ -607,6 +613,9 @@ void StillingerWeber::compute_config_impl(const BatchView& b, std::int64_t c, co
                     }
                 }
             }
+        }
+        if (out.forces) {
+            for (int x = 0; x < 3; ++x) out.forces[3 * i + x] += force_i[x];
         }
         if (out.atom_energy) out.atom_energy[i] += atom_e;
         energy += atom_e;

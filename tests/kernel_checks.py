@@ -183,3 +183,26 @@ def random_cluster(n: int, density: float, min_dist: float, rng, symbols="Si", p
     if pbc:
         return Atoms(syms, positions=pos, cell=cell, pbc=True)
     return Atoms(syms, positions=pos, pbc=False)
+
+
+def results_for_thread_counts(script: str, tmp_path, threads=("1", "2", "3")):
+    """Runs the Python ``script`` (which saves an .npz to ``sys.argv[1]``) once per OpenMP thread
+    count, on the forcefit under test; returns the loaded results in that order."""
+    import os
+    import subprocess
+    import sys
+    from pathlib import Path
+
+    import forcefit
+
+    path = tmp_path / "run.py"
+    path.write_text(script)
+    python_dir = Path(forcefit.__file__).resolve().parents[1]  # the forcefit this test imports
+    results = []
+    for n in threads:
+        env = dict(os.environ, OMP_NUM_THREADS=n,
+                   PYTHONPATH=os.pathsep.join([str(python_dir), os.environ.get("PYTHONPATH", "")]))
+        out = tmp_path / f"t{n}.npz"
+        subprocess.run([sys.executable, str(path), str(out)], env=env, check=True, timeout=120)
+        results.append(np.load(out))
+    return results

@@ -194,8 +194,8 @@ void EDIP::compute_config_impl(const BatchView& bv, std::int64_t c, const double
             if constexpr (ParamDerivs) {
                 if (out.dforces) {
                     for (int x = 0; x < 3; ++x) {
-                        double* fi = out.dforces + (3 * i + x) * NC;
-                        double* fj = out.dforces + (3 * pr.j + x) * NC;
+                        double* fi = out.dforces_rows(i, NC) + x * NC;
+                        double* fj = out.dforces_rows(pr.j, NC) + x * NC;
                         for (int t = 0; t < kNum; ++t) {
                             const int col = cols.column[t];
                             if (col < 0) continue;
@@ -218,9 +218,9 @@ void EDIP::compute_config_impl(const BatchView& bv, std::int64_t c, const double
         for (int t = 0; t < kNum; ++t) {
             const int col = cols.column[t];
             if (col < 0) continue;
-            if (out.denergy) out.denergy[c * NC + col] += energy.d[t];
+            if (out.denergy) out.denergy_row(c, NC)[col] += energy.d[t];
             if (out.dstress) {
-                for (int v = 0; v < 6; ++v) out.dstress[(6 * c + v) * NC + col] += virial[v].d[t];
+                for (int v = 0; v < 6; ++v) out.dstress_rows(c, NC)[v * NC + col] += virial[v].d[t];
             }
         }
     }

@@ -67,8 +67,8 @@ void LennardJones::compute_config_impl(const BatchView& b, std::int64_t c, const
 
     double energy = 0.0;
     double virial[6] = {0, 0, 0, 0, 0, 0};
-    double* denergy = ParamDerivs && out.denergy ? out.denergy + c * np : nullptr;
-    double* dvirial = ParamDerivs && out.dstress ? out.dstress + 6 * c * np : nullptr;
+    double* denergy = ParamDerivs && out.denergy ? out.denergy_row(c, np) : nullptr;
+    double* dvirial = ParamDerivs && out.dstress ? out.dstress_rows(c, np) : nullptr;
 
     for (std::int64_t i = b.atom_offset[c]; i < b.atom_offset[c + 1]; ++i) {
         const int ti = b.species[i];
@@ -110,8 +110,8 @@ void LennardJones::compute_config_impl(const BatchView& b, std::int64_t c, const
                     const double dd[3] = {gk * d[0], gk * d[1], gk * d[2]};
                     if (out.dforces) {
                         for (int x = 0; x < 3; ++x) {
-                            out.dforces[(3 * i + x) * np + t] += dd[x];
-                            out.dforces[(3 * j + x) * np + t] -= dd[x];
+                            out.dforces_rows(i, np)[x * np + t] += dd[x];
+                            out.dforces_rows(j, np)[x * np + t] -= dd[x];
                         }
                     }
                     if (dvirial) {

@@ -2,10 +2,12 @@
 //   1. per pair: r, unit vector, the two-body term once per unordered pair (value, dφ/dr and
 //      the closed-form parameter derivatives that are asked for) and the three-body radial
 //      factor g = exp(γ w), w = 1/(r − rc), with g';
-//   2. per triplet j<k: closed-form φ3 and its gradient. Parameter derivatives: γ and rc act
-//      only through g, so theirs are the term itself scaled by per-pair factors (plus a radial
-//      term from g'); λ scales the whole term. With one species these are summed per pair and
-//      finished after the triplets; otherwise (and for cos θ0) each triplet adds its tangents;
+//   2. triplets j<k: φ3 and its gradient. Energy, forces and the one-species λ and γ derivatives
+//      need only a few sums per pair over its partners (TripletSums; the γ-weighted sums ride in
+//      the second lane of the same vector registers). Parameter derivatives: γ and rc act only
+//      through g, so theirs are the term itself scaled by per-pair factors (plus a radial term
+//      from g'); λ scales the whole term. With several species for λ or γ, and for cos θ0 and
+//      rc, each triplet adds its own tangents;
 //   3. the accumulated dE_i/dr_ij vectors (and their parameter derivatives) are scattered to
 //      forces of i and j and to the strain derivative.
 // Only the parameter columns selected by the caller are computed. Per-pair and per-atom scratch
@@ -14,7 +16,6 @@
 
 #include <algorithm>
 #include <cmath>
-#include <type_traits>
 
 #include "forcefit/error.hpp"
 
@@ -190,7 +191,100 @@ struct TripletSink {
     }
 };
 
+// Two doubles that the compiler keeps in one vector register (SSE2 and up): each sum below is
+// accumulated together with its γ-weighted twin, at the cost of one.
+typedef double Twin __attribute__((vector_size(16)));
+
+// Per-atom three-body sums over the pairs inside the cutoff, indexed by position m in the
+// compacted list of those pairs. With G = sqrt|λ| g and P = sqrt|λ| g' per pair (λ_ijk =
+// sqrt|λ_ij| sqrt|λ_ik| folded in), a triplet (j,k) is E3 = D² G_j G_k, D = cos θ_jik − cos θ0,
+// and with t = 2 D G_j G_k its gradient is
+//     dE3/dr_ij = (D² P_j G_k − t cos θ irj) u_j + t irj u_k.
+// Summed over the partners k of j (both orders) this needs only
+//     Q_j = Σ_k D² G_k,  M_j = Σ_k (−t cos θ),  T_j = Σ_k t u_k   (vector),
+// giving dE_i/dr_ij = (P_j Q_j + irj M_j) u_j + irj T_j and E3_i = 1/2 Σ_j G_j Q_j.
+// The one-species γ derivative needs the same sums with the partner's w = 1/(r − rc) as weight
+// (Qw_j = Σ_k D² w_k G_k, Mw_j = Σ_k w_k (−t cos θ), Tw_j = Σ_k t w_k u_k): lane 1 of each Twin,
+// lane 0 holding the plain sum (w = 0 when γ is not differentiated).
+struct TripletSums {
+    std::vector<std::size_t> pair;   // [m] pair index q of each inside pair
+    std::vector<double> ir, P, hc0, w;
+    std::vector<Twin> G, one, ux, uy, uz;  // (G, w G), (1, w), (u, w u) per inside pair
+    std::vector<Twin> Q, M, Tx, Ty, Tz;    // (sum, γ-weighted sum)
+
+    void resize(std::size_t n) {
+        if (pair.size() >= n) return;
+        pair.resize(n);
+        for (auto* v : {&ir, &P, &hc0, &w}) v->resize(n);
+        for (auto* v : {&G, &one, &ux, &uy, &uz, &Q, &M, &Tx, &Ty, &Tz}) v->resize(n);
+    }
+
+    // Stores inside pair m: unit vector u, 1/r, G, P, cos θ0/2 and w (0 = no γ sums).
+    void set(std::size_t m, std::size_t q, const double* u, double inv_r, double G_, double P_, double half_c0,
+             double w_) {
+        pair[m] = q;
+        ir[m] = inv_r;
+        P[m] = P_;
+        hc0[m] = half_c0;
+        w[m] = w_;
+        G[m] = Twin{G_, w_ * G_};
+        one[m] = Twin{1.0, w_};
+        ux[m] = Twin{u[0], w_ * u[0]};
+        uy[m] = Twin{u[1], w_ * u[1]};
+        uz[m] = Twin{u[2], w_ * u[2]};
+    }
+
+    // Accumulates the sums over every triplet j<k of the first m inside pairs.
+    void accumulate(std::size_t m) {
+        const Twin zero{0.0, 0.0};
+        std::fill(Q.begin(), Q.begin() + m, zero);
+        std::fill(M.begin(), M.begin() + m, zero);
+        std::fill(Tx.begin(), Tx.begin() + m, zero);
+        std::fill(Ty.begin(), Ty.begin() + m, zero);
+        std::fill(Tz.begin(), Tz.begin() + m, zero);
+        const double* __restrict h = hc0.data();
+        const Twin* __restrict g = G.data();
+        const Twin* __restrict o = one.data();
+        const Twin* __restrict vx = ux.data();
+        const Twin* __restrict vy = uy.data();
+        const Twin* __restrict vz = uz.data();
+        Twin* __restrict q = Q.data();
+        Twin* __restrict mm = M.data();
+        Twin* __restrict tx = Tx.data();
+        Twin* __restrict ty = Ty.data();
+        Twin* __restrict tz = Tz.data();
+        for (std::size_t j = 0; j < m; ++j) {
+            const Twin gj = g[j], oj = o[j], xj = vx[j], yj = vy[j], zj = vz[j];
+            const double two_gj = 2.0 * gj[0], hj = h[j];
+            Twin qj = zero, mj = zero, txj = zero, tyj = zero, tzj = zero;
+            for (std::size_t k = j + 1; k < m; ++k) {
+                const double cs = xj[0] * vx[k][0] + yj[0] * vy[k][0] + zj[0] * vz[k][0];
+                const double D = cs - (hj + h[k]);
+                const double D2 = D * D;
+                const double t = two_gj * D * g[k][0];
+                const double mc = -t * cs;
+                qj += D2 * g[k];
+                q[k] += D2 * gj;
+                mj += mc * o[k];
+                mm[k] += mc * oj;
+                txj += t * vx[k];
+                tyj += t * vy[k];
+                tzj += t * vz[k];
+                tx[k] += t * xj;
+                ty[k] += t * yj;
+                tz[k] += t * zj;
+            }
+            q[j] += qj;
+            mm[j] += mj;
+            tx[j] += txj;
+            ty[j] += tyj;
+            tz[j] += tzj;
+        }
+    }
+};
+
 struct SwScratch {
+    TripletSums sums;
     std::vector<PairConstants> consts;
     std::vector<SwPair> pairs;
     std::vector<double> a;   // [n,3]    dE_i/dr_ij
@@ -214,8 +308,8 @@ void StillingerWeber::compute_config_impl(const BatchView& b, std::int64_t c, co
     auto column = [&](int block, int s) { return cols.column[block * npair + s]; };
 
     const bool need_da = ParamDerivs && (out.dforces || out.dstress);
-    double* denergy = ParamDerivs && out.denergy ? out.denergy + c * NC : nullptr;
-    double* dvirial = ParamDerivs && out.dstress ? out.dstress + 6 * c * NC : nullptr;
+    double* denergy = ParamDerivs && out.denergy ? out.denergy_row(c, NC) : nullptr;
+    double* dvirial = ParamDerivs && out.dstress ? out.dstress_rows(c, NC) : nullptr;
     // which parameter blocks are differentiated at all
     const bool want_pq = ParamDerivs && (cols.any(kP * npair, 2 * npair));
     const bool want_lam = ParamDerivs && cols.any(kLambda * npair, npair);
@@ -230,6 +324,8 @@ void StillingerWeber::compute_config_impl(const BatchView& b, std::int64_t c, co
     // parameters whose triplet derivatives need per-triplet tangents
     const bool want_rc = ParamDerivs && cols.any(kCutoff * npair, npair);
     const bool slow_tangents = want_c0 || want_rc || (want_lam && !fast_lam) || (want_gam && !fast_gam);
+    // the three-body part of dE_i/dr_ij on its own: for the λ and γ derivatives
+    const bool keep_a3 = ParamDerivs && (slow_tangents || fast_lam || fast_gam);
 
     double virial[6] = {0, 0, 0, 0, 0, 0};
     double energy = 0.0;
@@ -261,7 +357,7 @@ void StillingerWeber::compute_config_impl(const BatchView& b, std::int64_t c, co
             gam_s.resize(n);
         }
         std::fill(a.begin(), a.begin() + 3 * n, 0.0);
-        std::fill(a3.begin(), a3.begin() + 3 * n, 0.0);
+        if (keep_a3) std::fill(a3.begin(), a3.begin() + 3 * n, 0.0);
         if (fast_gam) {
             std::fill(gam_v.begin(), gam_v.begin() + 3 * n, 0.0);
             std::fill(gam_s.begin(), gam_s.begin() + n, 0.0);
@@ -272,6 +368,9 @@ void StillingerWeber::compute_config_impl(const BatchView& b, std::int64_t c, co
             std::fill(da.begin(), da.begin() + 3 * n * NC, 0.0);
         }
         double atom_e = 0.0;
+        auto& sums = scratch.sums;
+        sums.resize(n);
+        std::size_t n_inside = 0;
 
         // ---- pairs: two-body term and three-body radial factors
         for (std::size_t q = 0; q < n; ++q) {
@@ -320,6 +419,8 @@ void StillingerWeber::compute_config_impl(const BatchView& b, std::int64_t c, co
             pr.gp = -gam * inv_dr * inv_dr * pr.g;
             pr.sqrt_lam = pc.sqrt_lam;
             pr.half_c0 = pc.half_c0;
+            sums.set(n_inside++, q, pr.u, pr.inv_r, pc.sqrt_lam * pr.g, pc.sqrt_lam * pr.gp, pc.half_c0,
+                     ParamDerivs && fast_gam ? inv_dr : 0.0);
             if constexpr (ParamDerivs) {
                 pr.inv_2lam = pc.inv_2lam;
                 pr.gam = gam;
@@ -331,11 +432,10 @@ void StillingerWeber::compute_config_impl(const BatchView& b, std::int64_t c, co
             }
         }
 
-        // ---- triplets j<k around i. Mode 0: values only; 1: plus the one-species λ/γ sums;
-        // 2: plus per-triplet parameter tangents. Separate instantiations keep the common
-        // loops lean.
-        auto triplets = [&](auto mode) {
-            constexpr int Mode = decltype(mode)::value;
+        // ---- triplets j<k around i. Term by term only when parameter tangents are needed per
+        // triplet (λ or γ with several species, cos θ0, cutoff; the one-species γ sums ride
+        // along there); otherwise through the per-pair sums of TripletSums below.
+        auto triplet_tangents = [&]() {
             for (std::size_t qj = 0; qj < n; ++qj) {
                 const SwPair& pj = pairs[qj];
                 if (!pj.inside) continue;
@@ -367,7 +467,7 @@ void StillingerWeber::compute_config_impl(const BatchView& b, std::int64_t c, co
                         a3[3 * qk + x] += vk[x];
                     }
                     e3_atom += lam * e0;
-                    if constexpr (Mode >= 1) {
+                    {
                         if (fast_gam) {
                             const double wj = pj.inv_dr, wk = pk.inv_dr;
                             const double ldg = lam * D2 * GG;
@@ -380,7 +480,7 @@ void StillingerWeber::compute_config_impl(const BatchView& b, std::int64_t c, co
                             gam_s[qk] += ldg;
                         }
                     }
-                    if constexpr (Mode == 2) {
+                    {
                         TripletSink sink{denergy, need_da ? da.data() : nullptr, NC, 3 * qj * NC, 3 * qk * NC,
                                          pj.u, pk.u};
                         if (want_lam && !fast_lam) {
@@ -419,15 +519,38 @@ void StillingerWeber::compute_config_impl(const BatchView& b, std::int64_t c, co
                 if (fast_gam) gam_s[qj] += gam_sj;
             }
         };
-        if (!ParamDerivs || !(fast_gam || slow_tangents)) {
-            triplets(std::integral_constant<int, 0>{});
-        } else if (!slow_tangents) {
-            triplets(std::integral_constant<int, 1>{});
+        if (ParamDerivs && slow_tangents) {
+            triplet_tangents();
         } else {
-            triplets(std::integral_constant<int, 2>{});
+            const bool gam_sums = ParamDerivs && fast_gam;
+            sums.accumulate(n_inside);
+            // dE_i/dr_ij = (P Q + ir M) u + ir T; E3 = 1/2 Σ G Q; with γ: the γ-weighted sums in
+            // the same form, λ Σ_k D² g_j g_k = G_j Q_j and Σ (w_j + w_k) E3 = Σ w G Q
+            double e3_twice = 0.0;
+            for (std::size_t m = 0; m < n_inside; ++m) {
+                const std::size_t q = sums.pair[m];
+                const double ir = sums.ir[m], P = sums.P[m];
+                const Twin Q = sums.Q[m], M = sums.M[m];
+                const Twin u[3] = {sums.ux[m], sums.uy[m], sums.uz[m]};
+                const Twin T[3] = {sums.Tx[m], sums.Ty[m], sums.Tz[m]};
+                const double coef = P * Q[0] + ir * M[0];
+                double* dest = keep_a3 ? &a3[3 * q] : &a[3 * q];
+                for (int x = 0; x < 3; ++x) dest[x] += coef * u[x][0] + ir * T[x][0];
+                const double gq = sums.G[m][0] * Q[0];
+                e3_twice += gq;
+                if (gam_sums) {
+                    const double coef_w = P * Q[1] + ir * M[1];
+                    for (int x = 0; x < 3; ++x) gam_v[3 * q + x] = coef_w * u[x][0] + ir * T[x][1];
+                    gam_s[q] = gq;
+                    e3_gam += sums.w[m] * gq;
+                }
+            }
+            e3_atom = 0.5 * e3_twice;
         }
         atom_e += e3_atom;
-        for (std::size_t k = 0; k < 3 * n; ++k) a[k] += a3[k];
+        if (keep_a3) {
+            for (std::size_t k = 0; k < 3 * n; ++k) a[k] += a3[k];
+        }
         if constexpr (ParamDerivs) {
             // one species: finish the λ and γ derivatives from the per-pair sums
             // dE3/dλ = E3/λ;  d(dE/dr_iq)/dγ = w_q a3_q + Σ_p w_p v_qp − w_q² u_q Σ_p λD²gg
@@ -453,6 +576,7 @@ void StillingerWeber::compute_config_impl(const BatchView& b, std::int64_t c, co
         }
 
         // ---- scatter dE_i/dr_ij to forces of i and j and to the strain derivative
+        double force_i[3] = {0.0, 0.0, 0.0};  // atom i's sum, added once below
         for (std::size_t q = 0; q < n; ++q) {
             const SwPair& pr = pairs[q];
             if (!pr.inside) continue;
@@ -460,7 +584,7 @@ void StillingerWeber::compute_config_impl(const BatchView& b, std::int64_t c, co
             const double* d = b.rij + 3 * (p0 + q);
             if (out.forces) {
                 for (int x = 0; x < 3; ++x) {
-                    out.forces[3 * i + x] += av[x];
+                    force_i[x] += av[x];
                     out.forces[3 * pr.j + x] -= av[x];
                 }
             }
@@ -468,8 +592,8 @@ void StillingerWeber::compute_config_impl(const BatchView& b, std::int64_t c, co
             if (need_da) {
                 const double* dq = &da[3 * q * NC];
                 if (out.dforces) {
-                    double* fi = out.dforces + 3 * i * NC;
-                    double* fj = out.dforces + 3 * pr.j * NC;
+                    double* fi = out.dforces_rows(i, NC);
+                    double* fj = out.dforces_rows(pr.j, NC);
                     for (std::size_t k = 0; k < 3 * NC; ++k) {
                         fi[k] += dq[k];
                         fj[k] -= dq[k];
@@ -489,6 +613,9 @@ void StillingerWeber::compute_config_impl(const BatchView& b, std::int64_t c, co
                     }
                 }
             }
+        }
+        if (out.forces) {
+            for (int x = 0; x < 3; ++x) out.forces[3 * i + x] += force_i[x];
         }
         if (out.atom_energy) out.atom_energy[i] += atom_e;
         energy += atom_e;

@@ -65,8 +65,42 @@ struct Outputs {
     double* dstress = nullptr;      ///< [C,6,P]
     const std::int32_t* selected = nullptr;  ///< [n_selected] flat parameter indices, or nullptr = all
     std::size_t n_selected = 0;
+    /// First configuration / atom held by the derivative buffers: the rows of configuration c
+    /// start at denergy_row(c), dstress_row(c), those of atom i at dforces_rows(i). 0 for
+    /// whole-batch buffers; Potential::loss_gradient() points them at one configuration's scratch.
+    std::int64_t deriv_config0 = 0;
+    std::int64_t deriv_atom0 = 0;
 
     bool any_param_derivative() const { return denergy || dforces || dstress; }
+    /// [P] row of configuration c in denergy (nc = number of derivative columns).
+    double* denergy_row(std::int64_t c, std::size_t nc) const {
+        return denergy + static_cast<std::size_t>(c - deriv_config0) * nc;
+    }
+    /// [3,P] rows of atom i in dforces.
+    double* dforces_rows(std::int64_t i, std::size_t nc) const {
+        return dforces + 3 * static_cast<std::size_t>(i - deriv_atom0) * nc;
+    }
+    /// [6,P] rows of configuration c in dstress.
+    double* dstress_rows(std::int64_t c, std::size_t nc) const {
+        return dstress + 6 * static_cast<std::size_t>(c - deriv_config0) * nc;
+    }
+};
+
+/// Weighted least-squares residuals of a fit: residual = scale * (prediction − reference) for
+/// every fitted value, loss = 1/2 Σ residual². A scale of 0 marks a value that is not fitted (its
+/// prediction is not read, so NaN there does not reach the loss); a nullptr scale array means no
+/// residuals of that property. All arrays C order.
+struct Residuals {
+    const double* energy_scale = nullptr;  ///< [C] 1/eV (or any weight)
+    const double* energy_ref = nullptr;    ///< [C] eV
+    const double* forces_scale = nullptr;  ///< [N,3]
+    const double* forces_ref = nullptr;    ///< [N,3] eV/Å
+    const double* stress_scale = nullptr;  ///< [C,6]
+    const double* stress_ref = nullptr;    ///< [C,6] eV/Å^3, ASE sign, Voigt xx yy zz yz xz xy
+    /// Optional outputs for least-squares methods, rows in the order [energies C, forces 3N,
+    /// stress 6C] of the properties that have residuals (R rows), 0 where a value is not fitted:
+    double* residual_rows = nullptr;  ///< [R] the residuals
+    double* jacobian_rows = nullptr;  ///< [R, n_cols] d residual/dθ = scale * d prediction/dθ
 };
 
 /// Where each parameter's derivative goes in the derivative outputs.
@@ -128,6 +162,17 @@ public:
     /// configuration, neighbor list cutoff smaller than influence_distance(params)).
     void compute(const BatchView& batch, const double* params, const Outputs& out) const;
 
+    /// Loss 1/2 Σ residual² of `residuals` and its gradient [n_cols] with respect to the
+    /// parameters selected in `out` (all of them when out.selected is nullptr), in one pass: each
+    /// configuration's parameter derivatives live in per-thread scratch and are contracted with
+    /// its residuals at once (gradient = Σ residual · scale · d prediction/dθ), so the
+    /// [N,3,P] derivative arrays are never stored. `out` must provide energy, forces and stress
+    /// for the properties that have residuals (filled as by compute()) and no derivative buffers.
+    /// Summed configuration by configuration in batch order: independent of the thread count.
+    /// Fills residuals.residual_rows / jacobian_rows when given (each configuration its rows).
+    double loss_gradient(const BatchView& batch, const double* params, const Residuals& residuals,
+                         const Outputs& out, double* gradient) const;
+
 protected:
     /// Computes configuration c. Buffers are zeroed beforehand; the kernel adds energy,
     /// atom_energy, forces, the strain derivative dE/dε (into the stress row, Voigt order) and
@@ -148,6 +193,10 @@ protected:
     }
 
 private:
+    // compute() and loss_gradient(): with `residuals`, per-configuration loss terms go to
+    // config_loss [C] and config_grad [C, n_cols] (derivatives in scratch), else derivatives to `out`.
+    void run(const BatchView& batch, const double* params, const Outputs& out, const Residuals* residuals,
+             std::vector<double>* config_loss, std::vector<double>* config_grad) const;
     void validate(const BatchView& batch, const double* params) const;
     void validate_config(const BatchView& batch, std::int64_t c) const;
 

@@ -170,6 +170,26 @@ class Calculator:
         self._cache = result
         return result
 
+    def supports_loss_gradient(self) -> bool:
+        """True when the model computes least-squares losses and gradients in one pass
+        (``compute_loss_gradient``; the built-in C++ models)."""
+        return self.batch is not None and hasattr(self.model, "compute_loss_gradient")
+
+    def compute_loss_gradient(self, residuals, gradient: bool = True, rows: bool = False, jacobian: bool = False):
+        """Loss 1/2 sum(residual^2) of ``residuals`` (a ``forcefit.models.batch.LossResiduals``
+        in this calculator's batch layout) with the model's current parameters and, with
+        ``gradient`` (or ``jacobian``), its derivative with respect to the optimized components,
+        before the transform's chain factor (in the optimizer's order); ``rows``/``jacobian``:
+        also the residual vector and its Jacobian. Returns the model's ``LossEvaluation``, whose
+        arrays (but the gradient) are buffers that the next call reuses. Not cached and not stored
+        as ``compute_all``'s result."""
+        self._require_created()
+        self._check_cutoff()
+        derivs = gradient or jacobian
+        columns = self.model.opt_to_flat()[0] if derivs else np.zeros(0, dtype=np.int64)
+        return self.model.compute_loss_gradient(self.batch, residuals, param_indices=columns, rows=rows,
+                                                jacobian=jacobian)
+
     def _check_cutoff(self) -> None:
         # The neighbor data were built once, at the influence distance of create(); a larger
         # one now (a cutoff parameter changed) would silently miss pairs.

@@ -4,7 +4,10 @@ loss(x) = 1/2 * sum(residual^2), x = the optimizer's vector (``Model.get_opt_par
 transformed space when the model has a ``params_transform``). KLIFF's convention, so loss values
 and optima compare one to one.
 
-Evaluation: one ``Calculator.compute_all`` call (one batch over every configuration) per x.
+Evaluation: one batch over every configuration per x. With a built-in residual function and a
+C++ model the kernels evaluate loss and gradient (and, for geodesic LM, residuals and Jacobian) in
+one pass without storing d(prediction)/dtheta (see ``objective.py``); otherwise through
+``Calculator.compute_all``.
 Derivatives are analytic for built-in models: the kernels return d(prediction)/d(theta) for the
 optimized model parameters theta (``param_derivs``, ``param_indices``); the chain rule through
 the selection of optimized components and the transform is the matrix ``Model.dflat_dopt()``
@@ -215,8 +218,13 @@ class Loss:
                 # trial points are usually accepted and then need the Jacobian: evaluate them with
                 # derivatives; the acceleration probe needs residuals only
                 obj = self.objective
-                result = geodesic_lm(obj.residual_with_derivatives, x0, jac=obj.jacobian, bounds=box,
-                                     fun_probe=obj.residual, **options)
+                if obj.has_one_pass:
+                    # residual vector and Jacobian from the kernels' one pass, into reused buffers
+                    result = geodesic_lm(obj.rows_with_derivatives, x0, jac=obj.rows_jacobian, bounds=box,
+                                         fun_probe=obj.rows, **options)
+                else:
+                    result = geodesic_lm(obj.residual_with_derivatives, x0, jac=obj.jacobian, bounds=box,
+                                         fun_probe=obj.residual, **options)
             else:
                 extra = {} if box is None else {"bounds": box}
                 result = scipy.optimize.least_squares(self.objective.residual_with_derivatives, x0,

@@ -10,6 +10,16 @@ are slices when every configuration is fitted (no copies). The gradient is J^T r
 M^T (dP/dtheta^T (scale * r)) without forming J (M = ``Model.dflat_dopt()``, applied as a column gather); the Jacobian, for
 least-squares methods, is built only when asked for.
 
+With a built-in residual function and a model that computes losses in one pass (the C++ kernels,
+``Calculator.supports_loss_gradient``), ``loss`` and ``loss_and_gradient`` take that path instead:
+the kernels contract each configuration's parameter derivatives with its residuals, so neither
+d(prediction)/dtheta nor the residual vector is stored; predictions go into buffers reused by every
+evaluation. Geodesic LM takes its residual vector and Jacobian from the same pass (``rows``,
+``rows_jacobian``: every value of the fitted properties, 0 rows for values that are not fitted;
+same sum of squares and normal equations). ``residual`` and ``jacobian`` (the public
+``Loss.get_residual``/``get_jacobian`` and scipy's least-squares methods) go through
+``compute_all``.
+
 Custom residual functions are called configuration by configuration with KLIFF's arguments; their
 Jacobian is d(prediction)/dx chained through central differences of the residual function along
 each column (exact to rounding for functions linear in the prediction).
@@ -22,6 +32,7 @@ from typing import Any, Callable, Dict, List, Optional
 import numpy as np
 
 from ..errors import ForcefitError
+from ..models.batch import LossResiduals
 from .residuals import builtin_scales
 
 
@@ -62,6 +73,12 @@ class Objective:
             se, sf, ss = builtin_scales(builtin_kind, refs, bool(residual_data.get("normalize_by_natoms", True)))
             self._scale_e, self._scale_f, self._scale_s = se[self._e], sf[self._f], ss[self._s]
             self._ref_e, self._ref_f, self._ref_s = refs.energy[self._e], refs.forces[self._f], refs.stress[self._s]
+        self._loss_residuals: Optional[LossResiduals] = None
+        if builtin_kind is not None and calculator.supports_loss_gradient():
+            self._loss_residuals = self._one_pass_residuals(se, sf, ss)
+        self._one_pass_key = None     # (flat parameters, optimized indices) of _one_pass_value
+        self._one_pass_value = None   # (loss, gradient or None)
+        self._r_params: Optional[np.ndarray] = None  # flat model parameters of self._r
         self.n_evaluations = 0
         self._r: Optional[np.ndarray] = None
         self._res = None
@@ -70,6 +87,76 @@ class Objective:
         self._cols: Optional[np.ndarray] = None
         self._custom_jac: Optional[np.ndarray] = None
         self.reset_best()
+
+    def _one_pass_residuals(self, se: np.ndarray, sf: np.ndarray, ss: np.ndarray) -> LossResiduals:
+        # Full-size scales with 0 for values that are not fitted (the kernels skip those, so NaN
+        # predictions there stay out of the loss), references 0 there. Energies are always
+        # computed (they cost nothing extra and the NaN diagnosis reads them).
+        refs = self.refs
+        use_f = refs.use_forces[self._atom_cfg]
+
+        def masked(scale, ref, mask):
+            m = mask.reshape(mask.shape + (1,) * (scale.ndim - 1))
+            return np.where(m, scale, 0.0), np.where(m, ref, 0.0)
+
+        e_scale, e_ref = masked(se, refs.energy, refs.use_energy)
+        f_scale = f_ref = s_scale = s_ref = None
+        if self._n_f:
+            f_scale, f_ref = masked(sf, refs.forces, use_f)
+        if self._n_s:
+            s_scale, s_ref = masked(ss, refs.stress, refs.use_stress)
+        return LossResiduals(e_scale, e_ref, f_scale, f_ref, s_scale, s_ref)
+
+    def _one_pass(self, x: np.ndarray, gradient: bool = False, rows: bool = False, jacobian: bool = False) -> dict:
+        """The kernels' one-pass evaluation at x (see module docstring), cached for the last
+        parameters: ``{"loss", "grad" [n_opt], "rows" [R], "jac" [R, n_opt]}`` in the optimizer's
+        space, entries None where not computed. ``rows``/``jac`` hold every value of the fitted
+        properties (0 rows for values that are not fitted), in the order [energies, forces, stress]."""
+        calc = self.calculator
+        calc.update_model_params(x)
+        params = calc.model.get_model_params_flat()
+        index, factor = calc.model.opt_to_flat()
+        key, value = self._one_pass_key, self._one_pass_value
+        if (key is not None and np.array_equal(key[0], params) and np.array_equal(key[1], index)
+                and all(value[name] is not None for name, wanted in
+                        (("grad", gradient), ("rows", rows), ("jac", jacobian)) if wanted)):
+            return value
+        ev = calc.compute_loss_gradient(self._loss_residuals, gradient or jacobian, rows=rows, jacobian=jacobian)
+        self.n_evaluations += 1
+        if not (np.isfinite(ev.loss) and np.all(np.isfinite(ev.gradient))):
+            self._check_finite(ev.predictions)
+            raise NonFinitePrediction("the loss or its gradient is not finite")
+        derivs = gradient or jacobian
+        # copies of the reused buffers: an optimizer keeps them across evaluations
+        value = {"loss": ev.loss, "grad": ev.gradient * factor if derivs else None,
+                 "rows": ev.residual_rows.copy() if rows else None,
+                 "jac": np.multiply(ev.jacobian_rows, factor) if jacobian else None}
+        if ev.loss < self.best_loss:
+            self.best_loss, self.best_x = ev.loss, x.copy()
+        self._one_pass_key = (params.copy(), index)
+        self._one_pass_value = value
+        return value
+
+    @property
+    def has_one_pass(self) -> bool:
+        """True when the loss, gradient, residual rows and Jacobian come from the kernels' one-pass
+        evaluation (built-in residual function and a C++ model)."""
+        return self._loss_residuals is not None
+
+    def rows(self, x, derivs: bool = False) -> np.ndarray:
+        """Residuals at x of every value of the fitted properties (0 for values that are not
+        fitted), for least-squares methods: same sum of squares and normal equations as
+        ``residual``. ``derivs``: also compute the Jacobian now. Needs ``has_one_pass``."""
+        x = np.asarray(x, dtype=np.float64).reshape(-1)
+        return self._one_pass(x, rows=True, jacobian=derivs)["rows"]
+
+    def rows_with_derivatives(self, x) -> np.ndarray:
+        return self.rows(x, derivs=True)
+
+    def rows_jacobian(self, x) -> np.ndarray:
+        """d rows/dx [R, n_opt] at x (see ``rows``)."""
+        x = np.asarray(x, dtype=np.float64).reshape(-1)
+        return self._one_pass(x, rows=True, jacobian=True)["jac"]
 
     # -- bookkeeping -------------------------------------------------------------------------
     def reset_best(self) -> None:
@@ -93,6 +180,7 @@ class Objective:
         if not np.all(np.isfinite(r)):
             raise NonFinitePrediction("the residual function returned NaN/inf")
         self._r, self._res, self._has_derivs = r, res, derivs
+        self._r_params = self.calculator.model.get_model_params_flat().copy()
         self._cols = self.calculator.derivative_columns() if derivs else None
         self._jac, self._custom_jac = None, custom_jac
         loss = 0.5 * float(r @ r)
@@ -128,11 +216,22 @@ class Objective:
         return self.residual(x, derivs=True)
 
     def loss(self, x) -> float:
+        x = np.asarray(x, dtype=np.float64).reshape(-1)
+        if self._loss_residuals is not None:
+            # the residuals of the last evaluation when they are at x (a least-squares fit's
+            # final point), else the one-pass loss
+            self.calculator.update_model_params(x)
+            if self._r is not None and np.array_equal(self._r_params, self.calculator.model.get_model_params_flat()):
+                return 0.5 * float(self._r @ self._r)
+            return self._one_pass(x)["loss"]
         r = self.residual(x)
         return 0.5 * float(r @ r)
 
     def loss_and_gradient(self, x):
         x = np.asarray(x, dtype=np.float64).reshape(-1)
+        if self._loss_residuals is not None:
+            value = self._one_pass(x, gradient=True)
+            return value["loss"], value["grad"].copy()
         self._update(x, True)
         r = self._r
         if self.builtin_kind is None:

@@ -19,7 +19,7 @@ Units: Å, eV, eV/Å, eV/Å^3 (stress in ASE convention, tensile positive, Voigt
 from __future__ import annotations
 
 from dataclasses import dataclass
-from typing import Any, Dict, Optional, Sequence, Tuple
+from typing import Any, Dict, NamedTuple, Optional, Sequence, Tuple
 
 import numpy as np
 
@@ -169,4 +169,88 @@ def run_kernel(kernel: Any, batch: NeighborBatch, params: np.ndarray, energy: bo
     return BatchResult(**out)
 
 
-__all__ = ["NeighborBatch", "BatchResult", "run_kernel"]
+@dataclass
+class LossResiduals:
+    """Weighted least-squares residuals in the batch layout, for ``run_loss_gradient``.
+
+    residual = scale * (prediction - reference) per fitted value, loss = 1/2 sum(residual^2).
+    ``energy_scale``/``energy_ref`` [C] (eV), ``forces_scale``/``forces_ref`` [N, 3] (eV/Å),
+    ``stress_scale``/``stress_ref`` [C, 6] (eV/Å^3, ASE sign, Voigt xx yy zz yz xz xy): float64,
+    C order; a scale of 0 marks a value that is not fitted, None a property that is not fitted
+    at all. The kernels write the predictions into buffers kept here and reused by every call.
+    """
+
+    energy_scale: Optional[np.ndarray]
+    energy_ref: Optional[np.ndarray]
+    forces_scale: Optional[np.ndarray] = None
+    forces_ref: Optional[np.ndarray] = None
+    stress_scale: Optional[np.ndarray] = None
+    stress_ref: Optional[np.ndarray] = None
+
+    def __post_init__(self):
+        for name in ("energy", "forces", "stress"):
+            scale, ref = getattr(self, name + "_scale"), getattr(self, name + "_ref")
+            if (scale is None) != (ref is None):
+                raise InputError(f"LossResiduals: {name}_scale and {name}_ref must be given together")
+            if scale is not None:
+                setattr(self, name + "_scale", np.ascontiguousarray(scale, dtype=np.float64))
+                setattr(self, name + "_ref", np.ascontiguousarray(ref, dtype=np.float64))
+        self._buffers: Dict[Tuple[str, Tuple[int, ...]], np.ndarray] = {}
+
+    def buffer(self, name: str, shape: Tuple[int, ...]) -> np.ndarray:
+        """The reused float64 output buffer ``name`` of ``shape``."""
+        key = (name, tuple(shape))
+        if key not in self._buffers:
+            self._buffers[key] = np.empty(shape, dtype=np.float64)
+        return self._buffers[key]
+
+
+class LossEvaluation(NamedTuple):
+    """What ``run_loss_gradient`` returns. ``loss`` = 1/2 sum(residual^2); ``gradient`` [K];
+    ``predictions`` a ``BatchResult`` with energy [C], forces [N, 3], stress [C, 6] (those
+    fitted); ``residual_rows`` [R] and ``jacobian_rows`` [R, K] (when asked for) in the row order
+    [energies C, forces 3N, stress 6C] of the fitted properties, 0 where a value is not fitted.
+    The arrays other than ``gradient`` are buffers of the ``LossResiduals``: the next call
+    overwrites them."""
+
+    loss: float
+    gradient: np.ndarray
+    predictions: BatchResult
+    residual_rows: Optional[np.ndarray]
+    jacobian_rows: Optional[np.ndarray]
+
+
+def run_loss_gradient(kernel: Any, batch: NeighborBatch, params: np.ndarray, residuals: LossResiduals,
+                      param_indices: Optional[Sequence[int]] = None, rows: bool = False,
+                      jacobian: bool = False) -> LossEvaluation:
+    """Loss and gradient of ``residuals`` for a compiled kernel in one pass (the kernels contract
+    each configuration's parameter derivatives with its residuals; no [N, 3, P] arrays), and on
+    request the residual vector and its Jacobian (``rows``, ``jacobian``) for least-squares
+    methods.
+
+    The gradient [K] and Jacobian columns are with respect to the flat parameters in
+    ``param_indices`` (in that order; default all; an empty selection gives the loss alone).
+    Returns a ``LossEvaluation``.
+    """
+    if not isinstance(batch, NeighborBatch):
+        raise InputError(f"loss_gradient needs a NeighborBatch, got {type(batch).__name__}")
+    selected = None if param_indices is None else np.asarray(param_indices, dtype=np.int32).reshape(-1)
+    r = residuals
+    energy = r.buffer("energy", (batch.n_configs,)) if r.energy_scale is not None else None
+    forces = r.buffer("forces", (batch.n_atoms, 3)) if r.forces_scale is not None else None
+    stress = r.buffer("stress", (batch.n_configs, 6)) if r.stress_scale is not None else None
+    n_rows = sum(0 if scale is None else scale.size for scale in (r.energy_scale, r.forces_scale, r.stress_scale))
+    n_cols = kernel.num_params if selected is None else len(selected)
+    residual_rows = r.buffer("residual_rows", (n_rows,)) if rows else None
+    jacobian_rows = r.buffer("jacobian_rows", (n_rows, n_cols)) if jacobian else None
+    loss, grad = kernel.loss_gradient(
+        batch.atom_offset, batch.species, batch.first, batch.neigh, batch.rij, batch.volume, batch.cutoff,
+        np.ascontiguousarray(params, dtype=np.float64), selected=selected,
+        energy_scale=r.energy_scale, energy_ref=r.energy_ref, forces_scale=r.forces_scale,
+        forces_ref=r.forces_ref, stress_scale=r.stress_scale, stress_ref=r.stress_ref,
+        energy=energy, forces=forces, stress=stress, residuals=residual_rows, jacobian=jacobian_rows)
+    return LossEvaluation(float(loss), grad, BatchResult(energy=energy, forces=forces, stress=stress),
+                          residual_rows, jacobian_rows)
+
+
+__all__ = ["NeighborBatch", "BatchResult", "LossResiduals", "LossEvaluation", "run_kernel", "run_loss_gradient"]

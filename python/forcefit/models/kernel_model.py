@@ -14,7 +14,7 @@ from typing import Any, Dict, List, Optional, Sequence, Tuple
 import numpy as np
 
 from ..errors import InputError
-from .batch import BatchResult, NeighborBatch, run_kernel
+from .batch import BatchResult, LossEvaluation, LossResiduals, NeighborBatch, run_kernel, run_loss_gradient
 from .model import Model
 from .parameter import Parameter
 from .transform import ParameterTransform
@@ -91,6 +91,16 @@ class KernelModel(Model):
         return run_kernel(self._kernel, batch, self.get_model_params_flat(), energy=energy,
                           forces=forces, stress=stress, param_derivs=param_derivs,
                           param_indices=param_indices)
+
+    def compute_loss_gradient(self, batch: NeighborBatch, residuals: LossResiduals,
+                              param_indices: Optional[Sequence[int]] = None, rows: bool = False,
+                              jacobian: bool = False) -> LossEvaluation:
+        """Least-squares loss of ``residuals`` and its gradient with respect to the flat
+        parameters ``param_indices`` (default all; empty = loss only) in one kernel pass, without
+        storing the derivative arrays; with ``rows``/``jacobian`` also the residual vector and its
+        Jacobian. See ``forcefit.models.batch.run_loss_gradient``."""
+        return run_loss_gradient(self._kernel, batch, self.get_model_params_flat(), residuals, param_indices,
+                                 rows=rows, jacobian=jacobian)
 
     # -- helpers ----------------------------------------------------------------------------
     def _check(self, flat: np.ndarray) -> None:

@@ -24,6 +24,11 @@ least squares when J^T J + lambda D^T D is singular.
 
 Returns a ``scipy.optimize.OptimizeResult`` with ``x``, ``cost`` (= 1/2 |r|^2), ``fun`` (r),
 ``jac``, ``grad`` (J^T r), ``nfev``, ``njev``, ``nit``, ``status``, ``message``, ``success``.
+
+The iteration itself (:func:`_iterate`) sees the Jacobian only through a small "linear algebra at x"
+object: J^T J, J^T r, the product J^T r_vv for the acceleration, and what to do after an accepted step.
+:class:`_ExplicitJacobian` builds these from J (and alone supports Broyden updates);
+:mod:`forcefit.optimize.geodesic_lm_normal` supplies them from the normal equations.
 """
 
 from __future__ import annotations
@@ -68,6 +73,176 @@ def _solve_damped(jtj: np.ndarray, dtd: np.ndarray, lam: float, rhs: np.ndarray)
         return scipy.linalg.cho_solve(c, rhs, check_finite=False)
     except (np.linalg.LinAlgError, scipy.linalg.LinAlgError):
         return np.linalg.lstsq(g, rhs, rcond=None)[0]
+
+
+def _check_start(name: str, x0: Sequence[float],
+                bounds: Optional[Tuple[Sequence[float], Sequence[float]]]):
+    """Start point [n] as float64 and the box ``(lower, upper)`` ([n] each, or None, None)."""
+    x = np.array(x0, dtype=np.float64).reshape(-1)
+    n = len(x)
+    if bounds is None:
+        return x, None, None
+    lower = np.broadcast_to(np.asarray(bounds[0], dtype=np.float64), (n,))
+    upper = np.broadcast_to(np.asarray(bounds[1], dtype=np.float64), (n,))
+    if np.any(x < lower) or np.any(x > upper):
+        raise ValueError(f"{name}: x0 is outside the bounds")
+    return x, lower, upper
+
+
+class _ExplicitJacobian:
+    """J^T J, J^T r and J^T u from an explicit Jacobian J [m, n]; Broyden updates of J.
+
+    ``stale`` is True while J is a Broyden update rather than a fresh evaluation.
+    """
+
+    def __init__(self, jacobian: Callable[[np.ndarray, np.ndarray], np.ndarray], broyden: bool,
+                 jac_recompute: int):
+        self._jacobian = jacobian
+        self._broyden = broyden
+        self._jac_recompute = jac_recompute
+        self._accepted_since_recompute = 0
+        self.njev = 0
+
+    @property
+    def stale(self) -> bool:
+        return self._accepted_since_recompute > 0
+
+    def _set(self, J: np.ndarray, r: np.ndarray) -> None:
+        self.J = J
+        self.jtj = J.T @ J
+        self.grad = J.T @ r
+
+    def refresh(self, x: np.ndarray, r: np.ndarray) -> None:
+        """Evaluate J at x (r = r(x))."""
+        self.njev += 1
+        self._set(self._jacobian(x, r), r)
+        self._accepted_since_recompute = 0
+
+    def jt_rvv(self, v: np.ndarray, r: np.ndarray, r_h: np.ndarray, h: float) -> np.ndarray:
+        """J^T r_vv, r_vv = (2/h) [(r(x + h v) - r(x)) / h - J v]."""
+        rvv = (2.0 / h) * ((r_h - r) / h - self.J @ v)
+        return self.J.T @ rvv
+
+    def move(self, x: np.ndarray, r: np.ndarray, x_new: np.ndarray, r_new: np.ndarray) -> None:
+        """Follow an accepted step x -> x_new: Broyden's rank-one update, or a fresh J."""
+        if self._broyden and self._accepted_since_recompute + 1 < self._jac_recompute:
+            dx = x_new - x
+            J = self.J + np.outer(r_new - r - self.J @ dx, dx) / float(dx @ dx)
+            self._set(J, r_new)
+            self._accepted_since_recompute += 1
+        else:
+            self.refresh(x_new, r_new)
+
+    def result_fields(self) -> dict:
+        return {"jac": self.J}
+
+
+def _iterate(name: str, residual: Callable[[np.ndarray], np.ndarray],
+             probe: Callable[[np.ndarray], np.ndarray], algebra: Any, x: np.ndarray,
+             lower: Optional[np.ndarray], upper: Optional[np.ndarray], ftol: float, xtol: float, gtol: float,
+             atol: float, maxiter: int, max_nfev: Optional[int], initial_lambda: float, lambda_up: float,
+             lambda_down: float, lambda_max: float, accel: bool, alpha: float, h: float,
+             callback: Optional[Callable[[np.ndarray, float], Any]]) -> OptimizeResult:
+    """The geodesic LM iteration (module docstring) from x, shared by geodesic_lm and geodesic_lm_normal.
+
+    ``residual(y)`` / ``probe(y)``: residuals [m] at y (probe: at the acceleration's point).
+    ``algebra``: ``refresh(x, r)``, ``move(x, r, x_new, r_new)``, ``jt_rvv(v, r, r_h, h)``, ``stale``,
+    ``result_fields()``, ``njev`` and the current ``jtj`` [n, n] and ``grad`` (J^T r) [n].
+    """
+    max_nfev = 100 * max(maxiter, 1) if max_nfev is None else max_nfev
+
+    def project(y: np.ndarray) -> np.ndarray:
+        return y if lower is None else np.clip(y, lower, upper)
+
+    nfev = 0
+
+    def evaluate(y: np.ndarray, f: Callable[[np.ndarray], np.ndarray]) -> np.ndarray:
+        nonlocal nfev
+        nfev += 1
+        return np.asarray(f(y), dtype=np.float64).reshape(-1)
+
+    r = evaluate(x, residual)
+    if not np.all(np.isfinite(r)):
+        raise FloatingPointError(f"{name}: residuals at the start point are not finite")
+    cost = 0.5 * float(r @ r)
+    algebra.refresh(x, r)
+    dtd = np.maximum(np.diag(algebra.jtj).copy(), np.finfo(float).tiny)
+    lam = float(initial_lambda)
+    status = 0
+    nit = 0
+
+    def refreshed_at_x() -> np.ndarray:
+        # a fresh Jacobian at x, and the running maximum of diag(J^T J)
+        algebra.refresh(x, r)
+        return np.maximum(dtd, np.diag(algebra.jtj))
+
+    while nit < maxiter and nfev < max_nfev:
+        jtj, grad = algebra.jtj, algebra.grad
+        if np.max(np.abs(grad), initial=0.0) <= gtol:
+            status = 1
+            break
+        if cost <= atol:
+            status = 4
+            break
+        nit += 1
+
+        v = _solve_damped(jtj, dtd, lam, -grad)
+        step, acceptable = v, True
+        if accel:
+            r_h = evaluate(project(x + h * v), probe)
+            acceptable = bool(np.all(np.isfinite(r_h)))
+            if acceptable:
+                a = _solve_damped(jtj, dtd, lam, -algebra.jt_rvv(v, r, r_h, h))
+                v_norm = np.sqrt(np.sum(dtd * v * v))
+                a_norm = np.sqrt(np.sum(dtd * a * a))
+                # the acceleration must stay small next to the velocity (the step is then a
+                # reliable second-order move along the geodesic)
+                acceptable = not (v_norm > 0 and 2.0 * a_norm / v_norm > alpha)
+                step = v + 0.5 * a
+        if acceptable:
+            x_new = project(x + step)
+            r_new = evaluate(x_new, residual)
+            cost_new = 0.5 * float(r_new @ r_new) if np.all(np.isfinite(r_new)) else np.inf
+            acceptable = cost_new < cost
+
+        if not acceptable:
+            lam *= lambda_up
+            if algebra.stale:
+                # A rejected step with a Broyden Jacobian: first suspect the Jacobian.
+                dtd = refreshed_at_x()
+            if lam > lambda_max:
+                status = -1
+                break
+            continue
+
+        dx = x_new - x
+        reduction = cost - cost_new
+        algebra.move(x, r, x_new, r_new)
+        x, r, cost = x_new, r_new, cost_new
+        dtd = np.maximum(dtd, np.diag(algebra.jtj))
+        lam /= lambda_down
+        if callback is not None:
+            callback(x.copy(), cost)
+        logger.debug("%s iteration %d: cost %.12e, lambda %.3e", name, nit, cost, lam)
+        small_cost_change = reduction <= ftol * cost
+        small_step = np.linalg.norm(dx) <= xtol * (xtol + np.linalg.norm(x))
+        if (small_cost_change or small_step) and algebra.stale:
+            # A Broyden Jacobian may only be stale: refresh it before declaring convergence.
+            dtd = refreshed_at_x()
+            continue
+        if small_cost_change:
+            status = 2
+            break
+        if small_step:
+            status = 3
+            break
+
+    grad = algebra.grad
+    return OptimizeResult(
+        x=x, cost=cost, fun=r, **algebra.result_fields(), grad=grad,
+        optimality=float(np.max(np.abs(grad), initial=0.0)), nfev=nfev, njev=algebra.njev, nit=nit,
+        status=status, message=_STATUS_MESSAGES[status], success=status > 0,
+    )
 
 
 def geodesic_lm(
@@ -121,128 +296,21 @@ def geodesic_lm(
             lets a caller whose ``fun`` also prepares the Jacobian skip that work there.
     """
     kwargs = kwargs or {}
-    x = np.array(x0, dtype=np.float64).reshape(-1)
+    x, lower, upper = _check_start("geodesic_lm", x0, bounds)
     n = len(x)
-    max_nfev = 100 * max(maxiter, 1) if max_nfev is None else max_nfev
 
-    if bounds is not None:
-        lower = np.broadcast_to(np.asarray(bounds[0], dtype=np.float64), (n,))
-        upper = np.broadcast_to(np.asarray(bounds[1], dtype=np.float64), (n,))
-        if np.any(x < lower) or np.any(x > upper):
-            raise ValueError("geodesic_lm: x0 is outside the bounds")
-    else:
-        lower = upper = None
-
-    def project(y: np.ndarray) -> np.ndarray:
-        return y if lower is None else np.clip(y, lower, upper)
-
-    counts = {"nfev": 0, "njev": 0}
-
-    def residual(y: np.ndarray, f: Callable[..., np.ndarray] = fun) -> np.ndarray:
-        counts["nfev"] += 1
-        return np.asarray(f(y, *args, **kwargs), dtype=np.float64).reshape(-1)
+    def residual_of(f: Callable[..., np.ndarray]) -> Callable[[np.ndarray], np.ndarray]:
+        return lambda y: f(y, *args, **kwargs)
 
     def jacobian(y: np.ndarray, ry: np.ndarray) -> np.ndarray:
-        counts["njev"] += 1
         if jac is None:
             return _finite_difference_jac(lambda z: np.asarray(fun(z, *args, **kwargs), dtype=np.float64).reshape(-1),
                                           y, ry, fd_eps)
         return np.asarray(jac(y, *args, **kwargs), dtype=np.float64).reshape(len(ry), n)
 
-    def refreshed(y: np.ndarray, ry: np.ndarray, dtd_old: np.ndarray):
-        # a fresh Jacobian, its J^T J, and the running maximum of diag(J^T J)
-        jy = jacobian(y, ry)
-        jtj_y = jy.T @ jy
-        return jy, jtj_y, np.maximum(dtd_old, np.diag(jtj_y))
-
-    r = residual(x)
-    if not np.all(np.isfinite(r)):
-        raise FloatingPointError("geodesic_lm: residuals at the start point are not finite")
-    cost = 0.5 * float(r @ r)
-    J = jacobian(x, r)
-    jtj = J.T @ J
-    dtd = np.maximum(np.diag(jtj).copy(), np.finfo(float).tiny)
-    lam = float(initial_lambda)
-    status = 0
-    nit = 0
-    accepted_since_recompute = 0
-
-    while nit < maxiter and counts["nfev"] < max_nfev:
-        grad = J.T @ r
-        if np.max(np.abs(grad), initial=0.0) <= gtol:
-            status = 1
-            break
-        if cost <= atol:
-            status = 4
-            break
-        nit += 1
-
-        v = _solve_damped(jtj, dtd, lam, -grad)
-        step, acceptable = v, True
-        if accel:
-            r_h = residual(project(x + h * v), fun_probe or fun)
-            acceptable = bool(np.all(np.isfinite(r_h)))
-            if acceptable:
-                rvv = (2.0 / h) * ((r_h - r) / h - J @ v)
-                a = _solve_damped(jtj, dtd, lam, -(J.T @ rvv))
-                v_norm = np.sqrt(np.sum(dtd * v * v))
-                a_norm = np.sqrt(np.sum(dtd * a * a))
-                # the acceleration must stay small next to the velocity (the step is then a
-                # reliable second-order move along the geodesic)
-                acceptable = not (v_norm > 0 and 2.0 * a_norm / v_norm > alpha)
-                step = v + 0.5 * a
-        if acceptable:
-            x_new = project(x + step)
-            r_new = residual(x_new)
-            cost_new = 0.5 * float(r_new @ r_new) if np.all(np.isfinite(r_new)) else np.inf
-            acceptable = cost_new < cost
-
-        if not acceptable:
-            lam *= lambda_up
-            if accepted_since_recompute > 0:
-                # A rejected step with a Broyden Jacobian: first suspect the Jacobian.
-                J, jtj, dtd = refreshed(x, r, dtd)
-                accepted_since_recompute = 0
-            if lam > lambda_max:
-                status = -1
-                break
-            continue
-
-        dx = x_new - x
-        reduction = cost - cost_new
-        if broyden and accepted_since_recompute + 1 < jac_recompute:
-            J = J + np.outer(r_new - r - J @ dx, dx) / float(dx @ dx)
-            accepted_since_recompute += 1
-        else:
-            J = jacobian(x_new, r_new)
-            accepted_since_recompute = 0
-        x, r, cost = x_new, r_new, cost_new
-        jtj = J.T @ J
-        dtd = np.maximum(dtd, np.diag(jtj))
-        lam /= lambda_down
-        if callback is not None:
-            callback(x.copy(), cost)
-        logger.debug("geodesic_lm iteration %d: cost %.12e, lambda %.3e", nit, cost, lam)
-        small_cost_change = reduction <= ftol * cost
-        small_step = np.linalg.norm(dx) <= xtol * (xtol + np.linalg.norm(x))
-        if (small_cost_change or small_step) and accepted_since_recompute > 0:
-            # A Broyden Jacobian may only be stale: refresh it before declaring convergence.
-            J, jtj, dtd = refreshed(x, r, dtd)
-            accepted_since_recompute = 0
-            continue
-        if small_cost_change:
-            status = 2
-            break
-        if small_step:
-            status = 3
-            break
-
-    grad = J.T @ r
-    return OptimizeResult(
-        x=x, cost=cost, fun=r, jac=J, grad=grad, optimality=float(np.max(np.abs(grad), initial=0.0)),
-        nfev=counts["nfev"], njev=counts["njev"], nit=nit, status=status,
-        message=_STATUS_MESSAGES[status], success=status > 0,
-    )
+    return _iterate("geodesic_lm", residual_of(fun), residual_of(fun_probe or fun),
+                    _ExplicitJacobian(jacobian, broyden, jac_recompute), x, lower, upper, ftol, xtol, gtol, atol,
+                    maxiter, max_nfev, initial_lambda, lambda_up, lambda_down, lambda_max, accel, alpha, h, callback)
 
 
 __all__ = ["geodesic_lm"]

@@ -22,7 +22,38 @@ from typing import Callable, Optional, Sequence, Tuple
 import numpy as np
 from scipy.optimize import OptimizeResult
 
-from .geodesic_lm import _STATUS_MESSAGES, _solve_damped
+from .geodesic_lm import _check_start, _iterate
+
+
+class _NormalEquations:
+    """J^T J and J^T r from the caller's ``normal(x, r)``, J^T u from its ``jt(x, u)``; no Broyden updates."""
+
+    stale = False  # always freshly evaluated
+
+    def __init__(self, normal: Callable[[np.ndarray, np.ndarray], Tuple[np.ndarray, np.ndarray]],
+                 jt: Callable[[np.ndarray, np.ndarray], np.ndarray], n: int):
+        self._normal = normal
+        self._jt = jt
+        self._n = n
+        self.njev = 0
+
+    def refresh(self, x: np.ndarray, r: np.ndarray) -> None:
+        """J^T J [n, n] and J^T r [n] at x (r = r(x))."""
+        self.njev += 1
+        a, b = self._normal(x, r)
+        self.x = x
+        self.jtj = np.asarray(a, dtype=np.float64).reshape(self._n, self._n)
+        self.grad = np.asarray(b, dtype=np.float64).reshape(self._n)
+
+    def jt_rvv(self, v: np.ndarray, r: np.ndarray, r_h: np.ndarray, h: float) -> np.ndarray:
+        """J^T r_vv = (2/h) [(J^T r(x + h v) - J^T r(x)) / h - J^T J v]."""
+        return (2.0 / h) * ((self._jt(self.x, r_h) - self.grad) / h - self.jtj @ v)
+
+    def move(self, x: np.ndarray, r: np.ndarray, x_new: np.ndarray, r_new: np.ndarray) -> None:
+        self.refresh(x_new, r_new)
+
+    def result_fields(self) -> dict:
+        return {"jtj": self.jtj}
 
 
 def geodesic_lm_normal(
@@ -55,87 +86,10 @@ def geodesic_lm_normal(
         jt: ``jt(x, u) -> J(x)^T u [n]`` for any u [m] (the acceleration's product).
         The other arguments are geodesic_lm's.
     """
-    x = np.array(x0, dtype=np.float64).reshape(-1)
-    n = len(x)
-    max_nfev = 100 * max(maxiter, 1) if max_nfev is None else max_nfev
-    lower = upper = None
-    if bounds is not None:
-        lower = np.broadcast_to(np.asarray(bounds[0], dtype=np.float64), (n,))
-        upper = np.broadcast_to(np.asarray(bounds[1], dtype=np.float64), (n,))
-        if np.any(x < lower) or np.any(x > upper):
-            raise ValueError("geodesic_lm_normal: x0 is outside the bounds")
-    counts = {"nfev": 0, "njev": 0}
-
-    def residual(y, f=fun):
-        counts["nfev"] += 1
-        return np.asarray(f(y), dtype=np.float64).reshape(-1)
-
-    def normal_at(y, ry):
-        counts["njev"] += 1
-        a, b = normal(y, ry)
-        return np.asarray(a, dtype=np.float64).reshape(n, n), np.asarray(b, dtype=np.float64).reshape(n)
-
-    r = residual(x)
-    if not np.all(np.isfinite(r)):
-        raise FloatingPointError("geodesic_lm_normal: residuals at the start point are not finite")
-    cost = 0.5 * float(r @ r)
-    jtj, grad = normal_at(x, r)
-    dtd = np.maximum(np.diag(jtj).copy(), np.finfo(float).tiny)
-    lam = float(initial_lambda)
-    status, nit = 0, 0
-
-    while nit < maxiter and counts["nfev"] < max_nfev:
-        if np.max(np.abs(grad), initial=0.0) <= gtol:
-            status = 1
-            break
-        if cost <= atol:
-            status = 4
-            break
-        nit += 1
-        v = _solve_damped(jtj, dtd, lam, -grad)
-        trial, ok = v, True
-        if accel:
-            probe = x + h * v if lower is None else np.clip(x + h * v, lower, upper)
-            r_h = residual(probe, fun_probe or fun)
-            ok = bool(np.all(np.isfinite(r_h)))
-            if ok:
-                jt_rvv = (2.0 / h) * ((jt(x, r_h) - grad) / h - jtj @ v)
-                a = _solve_damped(jtj, dtd, lam, -jt_rvv)
-                v_size = np.sqrt(np.sum(dtd * v * v))
-                ok = not (v_size > 0 and 2.0 * np.sqrt(np.sum(dtd * a * a)) / v_size > alpha)
-                trial = v + 0.5 * a
-        if ok:
-            x_new = x + trial if lower is None else np.clip(x + trial, lower, upper)
-            r_new = residual(x_new)
-            cost_new = 0.5 * float(r_new @ r_new) if np.all(np.isfinite(r_new)) else np.inf
-            ok = cost_new < cost
-        if not ok:
-            lam *= lambda_up
-            if lam > lambda_max:
-                status = -1
-                break
-            continue
-
-        dx = x_new - x
-        reduction = cost - cost_new
-        x, r, cost = x_new, r_new, cost_new
-        jtj, grad = normal_at(x, r)
-        dtd = np.maximum(dtd, np.diag(jtj))
-        lam /= lambda_down
-        if callback is not None:
-            callback(x.copy(), cost)
-        if reduction <= ftol * cost:
-            status = 2
-            break
-        if np.linalg.norm(dx) <= xtol * (xtol + np.linalg.norm(x)):
-            status = 3
-            break
-
-    return OptimizeResult(
-        x=x, cost=cost, fun=r, jtj=jtj, grad=grad, optimality=float(np.max(np.abs(grad), initial=0.0)),
-        nfev=counts["nfev"], njev=counts["njev"], nit=nit, status=status, message=_STATUS_MESSAGES[status],
-        success=status > 0,
-    )
+    x, lower, upper = _check_start("geodesic_lm_normal", x0, bounds)
+    return _iterate("geodesic_lm_normal", fun, fun_probe or fun, _NormalEquations(normal, jt, len(x)), x, lower,
+                    upper, ftol, xtol, gtol, atol, maxiter, max_nfev, initial_lambda, lambda_up, lambda_down,
+                    lambda_max, accel, alpha, h, callback)
 
 
 __all__ = ["geodesic_lm_normal"]

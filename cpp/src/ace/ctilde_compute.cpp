@@ -9,10 +9,7 @@
 
 #include "forcefit/ace/ctilde_model.hpp"
 #include "forcefit/error.hpp"
-
-#ifdef FORCEFIT_HAVE_OPENMP
-#include <omp.h>
-#endif
+#include "forcefit/parallel.hpp"
 
 namespace forcefit::ace {
 
@@ -398,19 +395,8 @@ void CtildeModel::compute_pairs(std::int64_t ncentres, const std::int32_t* centr
         max_nd = std::max(max_nd, s.ndensity);
     }
 
-    int nthreads = 1;
-#ifdef FORCEFIT_HAVE_OPENMP
-    nthreads = opt.num_threads > 0 ? opt.num_threads : omp_get_max_threads();
-#endif
-    std::vector<std::string> errors(nthreads);
-#ifdef FORCEFIT_HAVE_OPENMP
-#pragma omp parallel num_threads(nthreads)
-#endif
-    {
-        int tid = 0;
-#ifdef FORCEFIT_HAVE_OPENMP
-        tid = omp_get_thread_num();
-#endif
+    ThreadTeam team(opt.num_threads);
+    team.run([&](int tid) {
         Workspace ws;
         ws.nf = nf_max;
         ws.val.resize(nleaf_ + max_nodes);
@@ -425,17 +411,13 @@ void CtildeModel::compute_pairs(std::int64_t ncentres, const std::int32_t* centr
 #pragma omp for schedule(dynamic, 8)
 #endif
         for (std::int64_t i = 0; i < ncentres; ++i) {
-            if (!errors[tid].empty()) continue;
-            try {
+            if (team.failed(tid)) continue;
+            team.attempt(tid, [&] {
                 compute_atom(i, centre_species[i], neighbour_species, first[i], first[i + 1], neigh, rij, opt, ws,
                              energies[i], pair_grad);
-            } catch (const std::exception& e) {
-                errors[tid] = e.what();
-            }
+            });
         }
-    }
-    for (const auto& e : errors)
-        if (!e.empty()) throw InputError(e);
+    });
     // Overflow (huge coefficients or embedding exponents) must not reach an MD code as inf/NaN forces.
     for (std::int64_t i = 0; i < ncentres; ++i) {
         bool finite = std::isfinite(energies[i]);

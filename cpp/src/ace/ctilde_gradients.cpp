@@ -17,10 +17,7 @@
 
 #include "ctilde_internal.hpp"
 #include "forcefit/error.hpp"
-
-#ifdef FORCEFIT_HAVE_OPENMP
-#include <omp.h>
-#endif
+#include "forcefit/parallel.hpp"
 
 namespace forcefit::ace {
 
@@ -500,21 +497,11 @@ void CtildeGradientKernel::vjp(const CtildeModel& m, std::int64_t natoms, const 
     std::size_t max_nodes = 0;
     for (const auto& s : m.species_) max_nodes = std::max(max_nodes, s.nodes.size());
 
-    int nthreads = 1;
-#ifdef FORCEFIT_HAVE_OPENMP
-    nthreads = options.num_threads > 0 ? options.num_threads : omp_get_max_threads();
-#endif
+    ThreadTeam team(options.num_threads);
+    const int nthreads = team.size();
     std::vector<Accumulator> accs(nthreads);
-    std::vector<std::string> errors(nthreads);
     const double zero3[3] = {0.0, 0.0, 0.0};
-#ifdef FORCEFIT_HAVE_OPENMP
-#pragma omp parallel num_threads(nthreads)
-#endif
-    {
-        int tid = 0;
-#ifdef FORCEFIT_HAVE_OPENMP
-        tid = omp_get_thread_num();
-#endif
+    team.run([&](int tid) {
         Accumulator& acc = accs[tid];
         acc.term.resize(m.nel_);
         acc.rank1.resize(m.nel_);
@@ -532,19 +519,15 @@ void CtildeGradientKernel::vjp(const CtildeModel& m, std::int64_t natoms, const 
 #pragma omp for schedule(static)
 #endif
         for (std::int64_t i = 0; i < natoms; ++i) {
-            if (!errors[tid].empty()) continue;
+            if (team.failed(tid)) continue;
             const std::int64_t c = config[i];
-            try {
+            team.attempt(tid, [&] {
                 atom(m, species[i], species, first[i], first[i + 1], neigh, rij, dL_dF ? dL_dF + 3 * i : zero3,
                      dL_dF, dL_dW ? &omega[9 * c] : nullptr, dL_dE ? dL_dE[c] : 0.0, options.splines, nf_max, ws,
                      lay.crad_offsets, acc);
-            } catch (const std::exception& e) {
-                errors[tid] = e.what();
-            }
+            });
         }
-    }
-    for (const auto& e : errors)
-        if (!e.empty()) throw InputError(e);
+    });
 
     // reduce in thread order, then scatter the merged slots back onto the input coefficients
     for (int t = 1; t < nthreads; ++t) {

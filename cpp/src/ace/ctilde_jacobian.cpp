@@ -15,10 +15,7 @@
 
 #include "ctilde_internal.hpp"
 #include "forcefit/error.hpp"
-
-#ifdef FORCEFIT_HAVE_OPENMP
-#include <omp.h>
-#endif
+#include "forcefit/parallel.hpp"
 
 namespace forcefit::ace {
 
@@ -552,19 +549,8 @@ void CtildeJacobianKernel::run(const CtildeModel& m, std::int64_t natoms, const 
     }
     const std::size_t nnode = std::size_t(m.nleaf_) + max_nodes;
 
-    int nthreads = 1;
-#ifdef FORCEFIT_HAVE_OPENMP
-    nthreads = options.num_threads > 0 ? options.num_threads : omp_get_max_threads();
-#endif
-    std::vector<std::string> errors(nthreads);
-#ifdef FORCEFIT_HAVE_OPENMP
-#pragma omp parallel num_threads(nthreads)
-#endif
-    {
-        int tid = 0;
-#ifdef FORCEFIT_HAVE_OPENMP
-        tid = omp_get_thread_num();
-#endif
+    ThreadTeam team(options.num_threads);
+    team.run([&](int tid) {
         Work ws;
         ws.vb.resize(nnode);
         ws.ab.resize(nnode);
@@ -588,17 +574,15 @@ void CtildeJacobianKernel::run(const CtildeModel& m, std::int64_t natoms, const 
 #pragma omp for schedule(dynamic)
 #endif
         for (std::int64_t c = 0; c < nconfigs; ++c) {
-            if (!errors[tid].empty()) continue;
+            if (team.failed(tid)) continue;
             const std::int64_t a0 = atom_offset[c], na = atom_offset[c + 1] - a0;
-            try {
+            const bool done = team.attempt(tid, [&] {
                 buf.assign(std::size_t(ROW_FORCES + 3 * na) * cols.total, 0.0);
                 for (std::int64_t i = a0; i < a0 + na; ++i)
                     atom(m, species[i], species, first[i], first[i + 1], neigh, rij, i - a0, a0, options.splines,
                          nf_max, cols, ws, buf.data());
-            } catch (const std::exception& e) {
-                errors[tid] = e.what();
-                continue;
-            }
+            });
+            if (!done) continue;
             // slot layout -> ctilde (ParamRef) + crad, row by row
             for (std::int64_t row = 0; row < ROW_FORCES + 3 * na; ++row) {
                 double* out = row == 0 ? jac_energy + c * P
@@ -620,9 +604,7 @@ void CtildeJacobianKernel::run(const CtildeModel& m, std::int64_t natoms, const 
                 std::copy(src + cols.crad, src + cols.total, out + lay.n_ctilde);
             }
         }
-    }
-    for (const auto& e : errors)
-        if (!e.empty()) throw InputError(e);
+    });
 }
 
 void parameter_jacobian(const CtildeModel& model, std::int64_t natoms, const std::int32_t* species,

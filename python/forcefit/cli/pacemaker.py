@@ -138,6 +138,10 @@ def remove_logging(handlers: List[logging.Handler]) -> None:
     for handler in handlers:
         root.removeHandler(handler)
         handler.close()
+    if not root.handlers:
+        # back to a library's defaults, so a program that ran pacemaker in-process sees forcefit's records again
+        root.propagate = True
+        root.setLevel(logging.NOTSET)
 
 
 def clean(folder: Path = Path(".")) -> List[str]:

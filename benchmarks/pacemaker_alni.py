@@ -5,9 +5,12 @@ The run of ``../shared/reference/README.md`` ("pacemaker fit speed and accuracy"
 given), ``test_size: 0.1``, ``kappa: 0.3``, L1 = L2 = 1e-8, BFGS, 200 iterations, SBessel radial basis
 with rcut 6 Å, FinnisSinclairShiftedScaled [1, 1, 1, 0.5] with ndensity 2, and pacemaker's template
 function shape (UNARY/BINARY/ALL nradmax/lmax by orders) cut to 30 functions per element by
-``number_of_functions_per_element`` -> 60 functions.  (python-ace reported 222 parameters for its
-60-function basis; forcefit's construction gives 246 here -- the same 120 function coefficients and
-a different selection of radial shapes: python-ace's power-order ties are broken differently.)
+``number_of_functions_per_element`` -> 60 functions, 246 parameters (120 function coefficients,
+radial coefficients 4x2x6 for Al-Al and Ni-Ni, 3x2x5 shared by Al-Ni and Ni-Al).  This basis is
+python-ace 0.4.0rc1's, function for function and bond for bond (tests/test_ace_construct_fixture.py);
+its pyace backend trains the same 246 parameters and its pacemaker log states 276 (it counts the Al-Ni
+and Ni-Al radial coefficients twice).  The 222 of the reference table was not reproduced with
+0.4.0rc1 and comes from the tensorpot run's python-ace build.
 
 Measured: the complete ``pacemaker input.yaml`` run in a temporary folder (wall time, peak memory of
 this process), the final train/test RMSE of energies (meV/atom) and forces (meV/Å) from the

@@ -309,3 +309,26 @@ def test_missing_input_file_suggests_template(tmp_path, monkeypatch, capsys):
     monkeypatch.chdir(tmp_path)
     assert main([]) == 1
     assert "input.yaml: input file not found (run `pacemaker -t` to write a template)" in capsys.readouterr().err
+
+
+@pytest.mark.parametrize("optimizer, options, gtol", [("BFGS", None, 1e-8), ("BFGS", {"gtol": 1e-3}, 1e-3),
+                                                      ("L-BFGS-B", None, 1e-8), ("Nelder-Mead", None, None)])
+def test_gradient_tolerance_defaults_to_python_aces(toy_dir, toy_engine, monkeypatch, optimizer, options, gtol):
+    """scipy's gtol 1e-5 would end BFGS early on small losses; python-ace passes 1e-8 unless told."""
+    import scipy.optimize
+
+    seen = []
+    real_minimize = scipy.optimize.minimize
+
+    def recording_minimize(*args, **kwargs):
+        seen.append(dict(kwargs.get("options") or {}))
+        return real_minimize(*args, **kwargs)
+
+    monkeypatch.setattr(scipy.optimize, "minimize", recording_minimize)
+    doc = yaml.safe_load((toy_dir / "input.yaml").read_text())
+    doc["fit"].update(optimizer=optimizer, maxiter=5)
+    if options:
+        doc["fit"]["options"] = options
+    (toy_dir / "input.yaml").write_text(yaml.safe_dump(doc))
+    assert main(["--no-predict"]) == 0
+    assert seen and all(o.get("gtol") == gtol for o in seen)

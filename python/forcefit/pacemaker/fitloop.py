@@ -5,7 +5,9 @@ and evaluates loss, gradient and predictions; this module owns everything else:
 
 * ``scipy.optimize.minimize`` with ``fit.optimizer``, ``fit.maxiter`` and ``fit.options``; the
   loss and its gradient come from one engine call (``jac=True``); derivative-free methods get
-  the loss only;
+  the loss only.  ``gtol`` defaults to 1e-8 (:data:`DEFAULT_GTOL`) for methods that take it, as
+  python-ace sets it for both its backends when ``fit.options`` does not: scipy's own 1e-5 would stop
+  BFGS early once the loss, which is in eV^2/atom^2 and (eV/Å)^2, becomes small;
 * or a least-squares method (trf, dogbox, lm, geodesiclm) on the engine's residuals and their
   Jacobian (``least_squares.py``), with the same per-iteration bookkeeping;
 * after every iteration: metrics of the training set (log line, ``metrics.txt``), every
@@ -47,6 +49,8 @@ from .preparedata import PreparedData
 log = logging.getLogger(__name__)
 
 GRADIENT_FREE = ("Nelder-Mead", "Powell", "COBYLA", "COBYQA")
+#: gradient-norm tolerance given to scipy when ``fit.options`` has none (python-ace's value)
+DEFAULT_GTOL = 1e-8
 
 
 class EarlyStopping(StopIteration):
@@ -230,11 +234,14 @@ class PacemakerFit:
             options["maxiter"] = self.fit.maxiter
         elif "maxfun" in known:  # TNC counts function evaluations only
             options.setdefault("maxfun", self.fit.maxiter)
+        if "gtol" in known:
+            options.setdefault("gtol", DEFAULT_GTOL)
         try:
             result = minimize(
                 objective, x0, jac=use_gradient or None, method=method, options=options, callback=callback
             )
             x_best = np.asarray(result.x)
+            log.info(f"Minimizer ({method}) stopped after {iteration['n']} iterations: {result.message}")
         except EarlyStopping:  # older scipy versions let the exception through
             x_best = evals["last"][0]
         potential.set_parameters(x_best)

@@ -71,7 +71,6 @@ import os
 import resource
 import sys
 import tempfile
-import time
 from pathlib import Path
 
 import numpy as np
@@ -113,7 +112,6 @@ backend:
 
 _SMALL = dict(optimizer="BFGS", functions=80, nradmax=[10, 4, 3, 2], lmax=[0, 3, 2, 1], rcut=5.0, kappa=0.02, maxiter=600, fit_cycles=1)
 _LARGE = dict(_SMALL, functions=150, nradmax=[12, 5, 4, 3], lmax=[0, 4, 3, 2], maxiter=1000)
-LEAST_SQUARES = ("trf", "dogbox", "lm", "geodesiclm")
 #: per-element defaults (the module docstring says how they were chosen)
 DEFAULTS = {
     "Cu": dict(_SMALL, maxiter=1000),
@@ -156,7 +154,8 @@ def test_mae(path: Path):
 
 
 def fit_element(element: str, args, shared: Path) -> dict:
-    from forcefit.cli.pacemaker import main as pacemaker
+    from forcefit.pacemaker.sections import LEAST_SQUARES_METHODS
+    from pacemaker_alni import run_pacemaker_in
 
     folder = Path(args.keep) / element if args.keep else Path(tempfile.mkdtemp(prefix=f"mlearn_{element}_"))
     folder.mkdir(parents=True, exist_ok=True)
@@ -164,16 +163,9 @@ def fit_element(element: str, args, shared: Path) -> dict:
     n_test = write_split(shared / f"{element}_test.xyz", folder / "test.pckl.gzip")
     settings = settings_for(element, args)
     # the least-squares optimizers take no L1 penalty (not a sum of squares)
-    l1 = "" if settings["optimizer"] in LEAST_SQUARES else "L1_coeffs: 1e-8, "
+    l1 = "" if settings["optimizer"].lower() in LEAST_SQUARES_METHODS else "L1_coeffs: 1e-8, "
     (folder / "input.yaml").write_text(INPUT.format(element=element, l1=l1, **settings))
-    cwd = os.getcwd()
-    os.chdir(folder)
-    try:
-        t0 = time.perf_counter()
-        status = pacemaker(["input.yaml", "-l", "log.txt"])
-        wall = time.perf_counter() - t0
-    finally:
-        os.chdir(cwd)
+    status, wall = run_pacemaker_in(folder)
     if status != 0:
         raise SystemExit(f"pacemaker failed for {element} (exit {status}); see {folder / 'log.txt'}")
     e_mae, f_mae = test_mae(folder / "test_pred.pckl.gzip")

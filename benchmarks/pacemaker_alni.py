@@ -154,6 +154,20 @@ def time_evaluation(folder: Path, repeat: int, threads: int, jacobian: bool = Fa
             potential.number_of_functions, jac)
 
 
+def run_pacemaker_in(folder: Path):
+    """``pacemaker input.yaml -l log.txt`` run in ``folder`` in this process: (exit status, wall seconds)."""
+    from forcefit.cli.pacemaker import main as pacemaker
+
+    cwd = os.getcwd()
+    os.chdir(folder)
+    try:
+        t0 = time.perf_counter()
+        status = pacemaker(["input.yaml", "-l", "log.txt"])
+        return status, time.perf_counter() - t0
+    finally:
+        os.chdir(cwd)
+
+
 def main(argv=None) -> int:
     parser = argparse.ArgumentParser(description=__doc__.splitlines()[0])
     parser.add_argument("--maxiter", type=int, default=200)
@@ -171,7 +185,6 @@ def main(argv=None) -> int:
         print(f"data not found: {data} (give --shared)", file=sys.stderr)
         return 1
     os.environ["OMP_NUM_THREADS"] = str(args.threads) if args.threads > 0 else os.environ.get("OMP_NUM_THREADS", "")
-    from forcefit.cli.pacemaker import main as pacemaker
 
     folder = Path(args.keep) if args.keep else Path(tempfile.mkdtemp(prefix="pacemaker_alni_"))
     folder.mkdir(parents=True, exist_ok=True)
@@ -182,14 +195,7 @@ def main(argv=None) -> int:
     (folder / "input.yaml").write_text(INPUT.format(data=data, maxiter=args.maxiter, optimizer=args.optimizer, l1=l1,
                                                      options="\n  options: {normal_equations: true}"
                                                      if args.normal_equations else ""))
-    cwd = os.getcwd()
-    os.chdir(folder)
-    try:
-        t0 = time.perf_counter()
-        status = pacemaker(["input.yaml", "-l", "log.txt"])
-        wall = time.perf_counter() - t0
-    finally:
-        os.chdir(cwd)
+    status, wall = run_pacemaker_in(folder)
     if status != 0:
         print(f"pacemaker failed (exit {status}); see {folder / 'log.txt'}", file=sys.stderr)
         return status

@@ -28,10 +28,11 @@ Python); L-BFGS-B 1.7-1.9 s CPU, 45 evaluations; geodesic LM 1.4-1.6 s CPU, 39 e
 one loss+gradient evaluation is the same as with 1 thread (no per-call allocations left in the
 threaded region), so an idle 2-core machine should give about half of these figures in wall time.
 
-Measured on the idle 2-core machine (2 threads, wall / CPU): one loss 13.5 / 28.8 ms, one
-loss+gradient 19.0 / 38.7 ms; L-BFGS-B 1.74 / 3.46 s (45 evaluations); geodesic LM 1.26 / 2.49 s
-(39 evaluations: 17 residual+Jacobian passes at ~29 ms and 22 residual-only probes for the
-geodesic acceleration at ~19 ms inside the fit, slower than the same calls timed in a row).
+Measured on the idle 2-core machine (2 threads, wall / CPU): one loss 14.7 / 30.4 ms, one
+loss+gradient 18.8 / 38.7 ms; L-BFGS-B 1.02 / 2.04 s (45 evaluations); geodesic LM 0.89 / 1.78 s
+(39 evaluations). Before Loss.minimize ran numpy's BLAS on one thread, the fits took 1.74 s and
+1.26 s: OpenBLAS worker threads spinning after the J^T J products took the cores from the next
+kernel pass (residual passes 25-28 ms inside the fit against 14-16 ms alone).
 """
 
 from __future__ import annotations

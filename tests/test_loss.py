@@ -249,3 +249,20 @@ def test_changing_fixed_values_between_calls_is_seen():
     after = loss.get_loss(x)
     assert after != before
     assert after == pytest.approx(kliff_loop_loss(calc, energy_forces_residual, {"normalize_by_natoms": True}))
+
+
+def test_minimize_runs_blas_on_one_thread_and_restores_it():
+    # numpy's BLAS worker threads left spinning after a product slow the OpenMP kernels down
+    from threadpoolctl import threadpool_info
+
+    def blas_threads():
+        return [m["num_threads"] for m in threadpool_info() if m["user_api"] == "blas"]
+
+    before = blas_threads()
+    seen = []
+    _, _, loss = setup()
+    loss.minimize("L-BFGS-B", callback=lambda x: seen.append(blas_threads()), options={"maxiter": 3})
+    _, _, loss = setup()
+    loss.minimize("geodesiclm", callback=lambda x, cost: seen.append(blas_threads()), maxiter=3)
+    assert seen and all(all(n == 1 for n in threads) for threads in seen)
+    assert blas_threads() == before

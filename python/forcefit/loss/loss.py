@@ -49,6 +49,7 @@ import scipy.optimize
 from scipy.optimize import OptimizeResult
 
 from ..errors import InputError
+from ..optimize.blas_threads import serial_blas
 from ..optimize.geodesic_lm import geodesic_lm
 from .objective import NonFinitePrediction, Objective
 from .residuals import BUILTIN_RESIDUALS, energy_forces_residual, energy_residual, forces_residual
@@ -177,7 +178,8 @@ class Loss:
         start_evals = self.n_evaluations
         logger.info("Start minimization with %s (%d parameters).", method, len(x0))
         try:
-            result = self._run(method, x0, bounds, kwargs)
+            with serial_blas():
+                result = self._run(method, x0, bounds, kwargs)
         except NonFinitePrediction as err:
             if obj.best_x is None:
                 raise InputError(f"loss is not finite at the start parameters: {err}") from None

@@ -246,16 +246,20 @@ def test_other_scipy_methods(toy_dir, toy_engine, optimizer):
 
 def test_callbacks_from_the_working_directory(toy_dir, toy_engine):
     (toy_dir / "pm_test_callbacks.py").write_text(
+        "from threadpoolctl import threadpool_info\n"
         "def record(basis_config, current_fit_iteration, current_fit_cycle, current_ladder_step):\n"
+        "    blas = max((m['num_threads'] for m in threadpool_info() if m['user_api'] == 'blas'), default=1)\n"
         "    with open('callback_calls.txt', 'a') as f:\n"
-        "        f.write(f'{current_fit_iteration} {len(basis_config.get_parameters())}\\n')\n"
+        "        f.write(f'{current_fit_iteration} {len(basis_config.get_parameters())} {blas}\\n')\n"
     )
     doc = yaml.safe_load((toy_dir / "input.yaml").read_text())
     doc["fit"]["callbacks"] = ["pm_test_callbacks.record"]
     (toy_dir / "input.yaml").write_text(yaml.safe_dump(doc))
     assert main(["--no-predict"]) == 0
     calls = (toy_dir / "callback_calls.txt").read_text().split("\n")
-    assert calls[0] == "0 3" and calls[1].startswith("1 ")
+    assert calls[0] == "0 3 1" and calls[1].startswith("1 ")
+    # the fit runs numpy's BLAS on one thread (forcefit.optimize.blas_threads)
+    assert all(c.endswith(" 1") for c in calls if c)
 
 
 def test_randomized_cycles_write_ensemble_potentials(toy_dir, toy_engine, monkeypatch):

@@ -39,6 +39,7 @@ from typing import Callable, Dict, List, Optional, Sequence, Tuple
 import numpy as np
 
 from ..errors import ForcefitError
+from ..optimize.blas_threads import serial_blas
 from .engine import FitData, FitEngine, TrainablePotential, resolve_kappa
 from .fit_section import callback_search_path, scipy_option_names
 from .least_squares import run_least_squares
@@ -314,7 +315,8 @@ class PacemakerFit:
                 f"Total number of functions: {current.number_of_functions} / number of parameters: "
                 f"{len(current.get_parameters())}"
             )
-            current, loss = self._minimize(current)
+            with serial_blas():
+                current, loss = self._minimize(current)
             self.recorder.cycle_end(self.last_train_metrics, self.last_test_metrics)
             if self.fit.randomize_func_coeffs > 0:
                 current.save(self.folder / f"ensemble_potential_{cycle}.yaml")

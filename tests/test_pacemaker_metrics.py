@@ -184,6 +184,25 @@ def test_minimal_distance_isolated_atom_is_nan():
     assert np.isnan(minimal_distance(Atoms("Cu", positions=[[0, 0, 0]]), 5.0))
 
 
+@pytest.mark.parametrize("case", ["bulk", "rattled", "dimer", "far dimer", "small cell"])
+def test_minimal_distance_equals_the_shortest_pair(case):
+    from ase.build import bulk
+    from ase.neighborlist import neighbor_list
+
+    atoms = {
+        "bulk": lambda: bulk("Ni", "fcc", a=3.52, cubic=True),
+        "rattled": lambda: bulk("Si", "diamond", a=5.43, cubic=True).repeat(2),
+        "dimer": lambda: Atoms("Cu2", positions=[[0, 0, 0], [0, 0, 4.5]]),   # beyond the first search radius
+        "far dimer": lambda: Atoms("Cu2", positions=[[0, 0, 0], [0, 0, 9.0]]),  # beyond the cutoff
+        "small cell": lambda: bulk("Li", "bcc", a=3.44),                      # nearest pairs are images
+    }[case]()
+    if case == "rattled":
+        atoms.rattle(0.2, seed=3)
+    d = neighbor_list("d", atoms, 8.0)
+    expected = d.min() if d.size else np.nan
+    assert minimal_distance(atoms, 8.0) == pytest.approx(expected, rel=1e-12, nan_ok=True)
+
+
 def test_report_plots_are_png(tmp_path):
     table = prediction_frame(prepared_frame(), np.array([-1.1, -2.9]), np.zeros((3, 3)) + 0.9, is_train=False)
     paths = plot_error_report(table, tmp_path / "report", prefix="test_")
@@ -205,3 +224,28 @@ def test_kappa_auto_hand_computed():
     assert resolve_kappa(LossSpec(kappa=0.2), frame).kappa == 0.2
     single = frame.iloc[:1]
     assert resolve_kappa(LossSpec(kappa="auto"), single).kappa == 0.5
+
+
+def test_minimal_distances_per_element_pair_match_a_direct_search():
+    import pandas as pd
+    from ase.build import bulk
+    from ase.neighborlist import neighbor_list
+
+    from forcefit.pacemaker.fitloop import minimal_distances
+
+    a = bulk("Al", "fcc", a=4.05, cubic=True).repeat(2)
+    a.symbols[[0, 5, 9]] = "Ni"
+    a.rattle(0.15, seed=1)
+    b = bulk("Ni", "fcc", a=3.52, cubic=True)
+    lone = Atoms("Al", positions=[[0, 0, 0]])
+    expected = {}
+    for atoms in (a, b, lone):
+        i, j, d = neighbor_list("ijd", atoms, 6.0)
+        s = atoms.get_chemical_symbols()
+        for p, q, r in zip(i, j, d):
+            key = tuple(sorted((s[p], s[q])))
+            expected[key] = min(expected.get(key, np.inf), r)
+    got = minimal_distances(pd.DataFrame({"ase_atoms": [a, b, lone]}))
+    assert set(got) == set(expected) == {("Al", "Al"), ("Al", "Ni"), ("Ni", "Ni")}
+    for key, value in expected.items():
+        assert got[key] == pytest.approx(value, rel=1e-12)

@@ -84,14 +84,22 @@ def import_callback(name: str, folders: Sequence[str] = ()) -> Callable:
 def minimal_distances(frame) -> Dict[Tuple[str, str], float]:
     """Shortest distance per (sorted) element pair over a data set, Å (for ``repulsion: auto``);
     pairs never closer than 6 Å are absent."""
-    from ase.neighborlist import neighbor_list
+    from ase.data import chemical_symbols
+
+    from ..neighbor import neighbor_list_atoms
 
     result: Dict[Tuple[str, str], float] = {}
     for atoms in frame["ase_atoms"]:
-        i, j, d = neighbor_list("ijd", atoms, 6.0)
-        symbols = np.asarray(atoms.get_chemical_symbols())
-        for a, b, dist in zip(symbols[i], symbols[j], d):
-            key = tuple(sorted((str(a), str(b))))
+        i, j, d = neighbor_list_atoms(atoms, 6.0, "ijd")
+        if not d.size:
+            continue
+        numbers = atoms.get_atomic_numbers()
+        zi, zj = numbers[i], numbers[j]
+        pair_ids, inverse = np.unique(np.minimum(zi, zj) * 1000 + np.maximum(zi, zj), return_inverse=True)
+        shortest = np.full(len(pair_ids), np.inf)
+        np.minimum.at(shortest, inverse, d)
+        for pair_id, dist in zip(pair_ids, shortest):
+            key = tuple(sorted((chemical_symbols[pair_id // 1000], chemical_symbols[pair_id % 1000])))
             if dist < result.get(key, math.inf):
                 result[key] = float(dist)
     return result

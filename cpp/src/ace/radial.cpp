@@ -118,6 +118,8 @@ BondRadial::BondRadial(const BondSpec& spec, int nbasis_eval, double delta_splin
         sbessel_pre_.assign(nbasis_, 0.0);
         sbessel_mix_.assign(nbasis_, 0.0);
         sbessel_norm_.assign(nbasis_, 1.0);
+        sbessel_invq_.assign(nbasis_ + 2, 0.0);
+        for (int q = 1; q < nbasis_ + 2; ++q) sbessel_invq_[q] = 1.0 / q;
         double d_prev = 1.0;
         for (int n = 0; n < nbasis_; ++n) {
             sbessel_pre_[n] = (n % 2 ? -1.0 : 1.0) * scale * (n + 1) * (n + 2) /
@@ -290,18 +292,24 @@ void BondRadial::basis(double r, double* g, double* dg) const {
                 t[q] = t[q - 1] * c1 + dt[q - 1] * s1;
                 dt[q] = dt[q - 1] * c1 - t[q - 1] * s1;
             }
-            // sinc(k theta) and its r-derivative (k pi / rc) dsinc(k theta)
-            auto sinc_k = [&](int q, double& f, double& df) {
-                const double x = q * theta;
-                f = x != 0.0 ? t[q] / x : 1.0;
-                df = x != 0.0 ? (dt[q] * x - t[q]) / (x * x) * (q * kPi / rc) : 0.0;
-            };
+            // sinc(q theta) in t[q] and its r-derivative in dt[q]: d/dr sinc(q theta) = (cos(q theta) - sinc)/r,
+            // so one reciprocal of theta and of r serve every q
+            if (theta > 0.0) {
+                const double inv_theta = 1.0 / theta, inv_r = 1.0 / r;
+                for (int q = 1; q <= nb + 1; ++q) {
+                    const double f = t[q] * inv_theta * sbessel_invq_[q];
+                    dt[q] = (dt[q] - f) * inv_r;
+                    t[q] = f;
+                }
+            } else {
+                for (int q = 1; q <= nb + 1; ++q) {
+                    t[q] = 1.0;
+                    dt[q] = 0.0;
+                }
+            }
             // Gram-Schmidt recurrence g_n = (f_n + mix_n g_{n-1}) norm_n with r-independent constants
             for (int n = 0; n < nb; ++n) {
-                double fa, da, fb, db;
-                sinc_k(n + 1, fa, da);
-                sinc_k(n + 2, fb, db);
-                const double f = sbessel_pre_[n] * (fa + fb), df = sbessel_pre_[n] * (da + db);
+                const double f = sbessel_pre_[n] * (t[n + 1] + t[n + 2]), df = sbessel_pre_[n] * (dt[n + 1] + dt[n + 2]);
                 g[n] = n == 0 ? f : (f + sbessel_mix_[n] * g[n - 1]) * sbessel_norm_[n];
                 dg[n] = n == 0 ? df : (df + sbessel_mix_[n] * dg[n - 1]) * sbessel_norm_[n];
             }

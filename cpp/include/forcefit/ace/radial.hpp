@@ -84,8 +84,8 @@ private:
     double rscale_ = 1.0;
     std::vector<double> table_;  // [nlut+1][nfunctions][4] Hermite coefficients per segment
     bool table_valid_ = false;
-    // SBessel: prefactors and Gram-Schmidt constants of g_n, independent of r
-    std::vector<double> sbessel_pre_, sbessel_mix_, sbessel_norm_;
+    // SBessel: prefactors and Gram-Schmidt constants of g_n, independent of r; 1/q for sinc(q theta)
+    std::vector<double> sbessel_pre_, sbessel_mix_, sbessel_norm_, sbessel_invq_;
 };
 
 }  // namespace forcefit::ace

@@ -166,3 +166,20 @@ def test_augmented_structures_scaled():
     assert result["w_energy"].iloc[1] == pytest.approx(0.5e-4)
     assert result["w_energy"].iloc[0] == pytest.approx(0.5)
     assert result["w_forces"].iloc[1][0] == pytest.approx(0.5e-4)
+
+
+def test_structures_without_weights_get_the_policys():
+    # a weighted training table joined with an unweighted test table: NaN weights in the test rows
+    train = frame_of([0, 0], [1, 2])
+    train["w_energy"] = [3.0, 1.0]
+    train["w_forces"] = [np.array([2.0]), np.array([1.0, 1.0])]
+    joint = pd.concat([train, frame_of([0, 0], [2, 1]).set_axis([2, 3])], axis=0)
+    result = apply_weights(joint, WeightingSpec())
+    assert list(result.index) == [0, 1, 2, 3]
+    assert list(result["w_energy"].iloc[:2]) == [3.0, 1.0]
+    assert np.allclose(result["w_energy"].iloc[2:], 0.5)  # uniform over the two unweighted structures
+    assert np.allclose(np.hstack(result["w_forces"].iloc[2:]), 1 / 3)
+    assert all(w.dtype == float for w in result["w_forces"])
+    # no structure weighted: the policy for all
+    none = joint.iloc[2:].assign(w_energy=np.nan, w_forces=None)
+    assert np.allclose(apply_weights(none, WeightingSpec())["w_energy"], 0.5)

@@ -327,20 +327,40 @@ def make_policy(spec: WeightingSpec, default_seed: Optional[int] = None):
 
 def apply_weights(frame, spec: WeightingSpec, ignore_weights: bool = False, default_seed: Optional[int] = None):
     """Weights for ``frame``: its own ``w_energy``/``w_forces`` columns when it has both (unless
-    ``ignore_weights``), else the policy's. Returns the (possibly reduced) frame."""
+    ``ignore_weights``), else the policy's. Structures whose weights are missing (a weighted training
+    file joined with an unweighted test file) get the policy's. Returns the (possibly reduced) frame."""
     if W_ENERGY in frame.columns and W_FORCES in frame.columns and not ignore_weights:
-        log.info(
-            f"Both weighting columns ({W_ENERGY} and {W_FORCES}) are found, no another weighting policy will be applied"
-        )
-        frame = frame.copy()
-        frame[W_FORCES] = frame[W_FORCES].map(lambda w: np.asarray(w, dtype=float))
-        return frame
+        missing = _missing_weights(frame)
+        if not missing.all():
+            log.info(
+                f"Both weighting columns ({W_ENERGY} and {W_FORCES}) are found, no another weighting policy will be applied"
+            )
+            frame = frame.copy()
+            if missing.any():
+                import pandas as pd
+
+                policy = make_policy(spec, default_seed)
+                log.info(f"{int(missing.sum())} structures have no weights in the data; they get {policy}'s")
+                filled = policy.generate_weights(frame[missing].drop(columns=[W_ENERGY, W_FORCES]))
+                frame = pd.concat([frame[~missing], filled], axis=0).sort_index()
+            frame[W_FORCES] = frame[W_FORCES].map(lambda w: np.asarray(w, dtype=float))
+            return frame
+        frame = frame.drop(columns=[W_ENERGY, W_FORCES])
     if ignore_weights and (W_ENERGY in frame.columns or W_FORCES in frame.columns):
         log.info("Existing weights are ignored, weighting policy calculation is forced")
         frame = frame.drop(columns=[c for c in (W_ENERGY, W_FORCES) if c in frame.columns])
     policy = make_policy(spec, default_seed)
     log.info(f"Apply weights policy: {policy}")
     return policy.generate_weights(frame)
+
+
+def _missing_weights(frame) -> np.ndarray:
+    """Rows whose energy weight or force weights are absent (NaN or None after a join)."""
+
+    def absent(w) -> bool:
+        return w is None or (np.ndim(w) == 0 and bool(np.isnan(w)))
+
+    return np.array([absent(e) or absent(f) for e, f in zip(frame[W_ENERGY], frame[W_FORCES])], dtype=bool)
 
 
 def adjust_augmented_weights(frame, aug_factor: float):

@@ -91,20 +91,24 @@ PUBLISHED = {  # test MAE, energy meV/atom and force eV/Å (GAP, MTP), ../shared
     "Si": (2.91, 2.21, 0.07, 0.06),
 }
 
-INPUT = """
-cutoff: {rcut}
-seed: 42
+#: the potential section of the first stage (later stages start from the previous stage's potential file)
+SHAPE = """\
 potential:
   deltaSplineBins: 0.001
   elements: [{element}]
   embeddings:
     ALL: {{npot: FinnisSinclairShiftedScaled, fs_parameters: {fs_parameters}, ndensity: {ndensity}}}
   bonds:
-    ALL: {{radbase: SBessel, radparameters: [5.25], rcut: {rcut}, dcut: 0.01, NameOfCutoffFunction: cos}}
+    ALL: {{radbase: {radbase}, radparameters: [{radparameter}], rcut: {rcut}, dcut: 0.01, NameOfCutoffFunction: cos}}
   functions:
     number_of_functions_per_element: {functions}
     ALL: {{nradmax_by_orders: {nradmax}, lmax_by_orders: {lmax}}}
-data:
+"""
+
+INPUT = """
+cutoff: {rcut}
+seed: 42
+{potential}data:
   filename: train.pckl.gzip
   test_filename: test.pckl.gzip
   reference_energy: auto
@@ -119,7 +123,7 @@ backend:
 """
 
 
-_SMALL = dict(optimizer="BFGS", fs_parameters=[1, 1, 1, 0.5], functions=80, nradmax=[10, 4, 3, 2], lmax=[0, 3, 2, 1], rcut=5.0, kappa=0.02, maxiter=600, fit_cycles=1)
+_SMALL = dict(optimizer="BFGS", radbase="SBessel", radparameter=5.25, fs_parameters=[1, 1, 1, 0.5], functions=80, nradmax=[10, 4, 3, 2], lmax=[0, 3, 2, 1], rcut=5.0, kappa=0.02, maxiter=600, fit_cycles=1)
 _LARGE = dict(_SMALL, functions=150, nradmax=[12, 5, 4, 3], lmax=[0, 4, 3, 2], maxiter=1000)
 #: per-element defaults (the module docstring says how they were chosen)
 DEFAULTS = {
@@ -132,15 +136,30 @@ DEFAULTS = {
 }
 
 
+def parse_stages(text):
+    """``"0.3:400,0.01:200"`` -> [(0.3, 400), (0.01, 200)]: (kappa, iterations) per consecutive fit."""
+    try:
+        stages = [(float(k), int(n)) for k, n in (item.split(":") for item in text.split(","))]
+    except ValueError:
+        raise SystemExit(f"--stages: expected KAPPA:ITERATIONS[,KAPPA:ITERATIONS...], got {text!r}")
+    if not stages or any(not (0 <= k <= 1) or n < 1 for k, n in stages):
+        raise SystemExit(f"--stages: kappa in [0, 1] and at least one iteration per stage, got {text!r}")
+    return stages
+
+
 def settings_for(element: str, args) -> dict:
     """The fit settings of ``element``: its defaults, overridden by the command-line options given."""
     settings = dict(DEFAULTS[element])
-    for name in ("optimizer", "functions", "rcut", "kappa", "maxiter", "fit_cycles"):
+    for name in ("optimizer", "functions", "rcut", "kappa", "maxiter", "fit_cycles", "radbase", "radparameter"):
         if getattr(args, name) is not None:
             settings[name] = getattr(args, name)
     for name in ("nradmax", "lmax"):
         if getattr(args, name) is not None:
             settings[name] = [int(v) for v in getattr(args, name).split(",")]
+    if args.stages is not None:
+        settings["stages"] = parse_stages(args.stages)
+    elif args.kappa is not None or args.maxiter is not None:
+        settings["stages"] = None  # one fit with the kappa and iterations given
     if args.fs_parameters is not None:
         settings["fs_parameters"] = [float(v) for v in args.fs_parameters.split(",")]
     if len(settings["fs_parameters"]) % 2:
@@ -149,14 +168,31 @@ def settings_for(element: str, args) -> dict:
     return settings
 
 
-def write_split(source: Path, target: Path, stride: int = 1) -> int:
-    """The extended-XYZ split as a pacemaker DataFrame (every ``stride``-th structure); returns atoms."""
-    from forcefit.dataset import Dataset
+def write_split(source: Path, target: Path, stride: int = 1, energy_weights: dict | None = None) -> int:
+    """The extended-XYZ split as a pacemaker DataFrame (every ``stride``-th structure); returns atoms.
+
+    ``energy_weights`` ({config_type: factor}) scales the energy weight of those structures (the
+    DataFrame then carries ``w_energy``/``w_forces``, every atom's force weight equal, as with
+    pacemaker's uniform policy)."""
+    from forcefit.dataset import Dataset, Weight
 
     data = Dataset.from_path(source)
     subset = Dataset([c for k, c in enumerate(data) if k % stride == 0])
+    for config in subset if energy_weights else ():
+        factor = energy_weights.get(config.metadata.get("config_type"), 1.0)
+        config.weight = Weight(energy_weight=factor)
     subset.to_pacemaker(target)
     return subset.get_num_atoms()
+
+
+def parse_energy_weights(text):
+    """``"Surface=10,Vacancy=2"`` -> {"Surface": 10.0, "Vacancy": 2.0}; None or "" -> None."""
+    if not text:
+        return None
+    try:
+        return {k.strip(): float(v) for k, v in (item.split("=") for item in text.split(","))}
+    except ValueError:
+        raise SystemExit(f"--energy-weights: expected TYPE=FACTOR[,TYPE=FACTOR...], got {text!r}")
 
 
 def test_mae(path: Path):
@@ -175,15 +211,27 @@ def fit_element(element: str, args, shared: Path) -> dict:
 
     folder = Path(args.keep) / element if args.keep else Path(tempfile.mkdtemp(prefix=f"mlearn_{element}_"))
     folder.mkdir(parents=True, exist_ok=True)
-    n_train = write_split(shared / f"{element}_train.xyz", folder / "train.pckl.gzip", args.stride)
+    n_train = write_split(shared / f"{element}_train.xyz", folder / "train.pckl.gzip", args.stride,
+                          parse_energy_weights(args.energy_weights))
     n_test = write_split(shared / f"{element}_test.xyz", folder / "test.pckl.gzip")
     settings = settings_for(element, args)
     # the least-squares optimizers take no L1 penalty (not a sum of squares)
     l1 = "" if settings["optimizer"].lower() in LEAST_SQUARES_METHODS else "L1_coeffs: 1e-8, "
-    (folder / "input.yaml").write_text(INPUT.format(element=element, l1=l1, **settings))
-    status, wall = run_pacemaker_in(folder)
-    if status != 0:
-        raise SystemExit(f"pacemaker failed for {element} (exit {status}); see {folder / 'log.txt'}")
+    stages = settings.get("stages") or [(settings["kappa"], settings["maxiter"])]
+    potential = SHAPE.format(element=element, **settings)
+    wall = 0.0
+    for k, (kappa, maxiter) in enumerate(stages, start=1):
+        values = dict(settings, kappa=kappa, maxiter=maxiter)
+        (folder / "input.yaml").write_text(INPUT.format(potential=potential, element=element, l1=l1, **values))
+        status, seconds = run_pacemaker_in(folder)
+        wall += seconds
+        if status != 0:
+            raise SystemExit(f"pacemaker failed for {element} (exit {status}); see {folder / 'log.txt'}")
+        if len(stages) > 1:  # keep each stage's input, log and potential; the next starts from the potential
+            for name in ("input.yaml", "log.txt", "output_potential.yaml"):
+                stem, suffix = name.rsplit(".", 1)
+                os.replace(folder / name, folder / f"{stem}_stage{k}.{suffix}")
+            potential = f"potential: {folder.resolve() / f'output_potential_stage{k}.yaml'}\n"
     e_mae, f_mae = test_mae(folder / "test_pred.pckl.gzip")
     peak_mb = resource.getrusage(resource.RUSAGE_SELF).ru_maxrss / 1024  # of the process so far
     return dict(element=element, e_mae=e_mae, f_mae=f_mae, wall=wall, n_train=n_train, n_test=n_test,
@@ -199,11 +247,18 @@ def main(argv=None) -> int:
     parser.add_argument("--functions", type=int, default=None, help="number_of_functions_per_element")
     parser.add_argument("--rcut", type=float, default=None, help="cutoff, Å")
     parser.add_argument("--kappa", type=float, default=None, help="weight of the forces in the loss")
+    parser.add_argument("--stages", default=None,
+                        help="consecutive fits KAPPA:ITERATIONS,... each starting from the previous potential "
+                             "(overrides --kappa/--maxiter)")
+    parser.add_argument("--radbase", default=None, help="radial basis: SBessel, ChebExpCos, ChebPow, ChebLinear")
+    parser.add_argument("--radparameter", type=float, default=None, help="radparameters[0] (lambda of the Chebyshev bases)")
     parser.add_argument("--nradmax", default=None, help="nradmax_by_orders, comma-separated")
     parser.add_argument("--lmax", default=None, help="lmax_by_orders, comma-separated")
     parser.add_argument("--fs-parameters", default=None,
                         help="FinnisSinclairShiftedScaled (scale, exponent) per density, comma-separated; "
                              "ndensity follows")
+    parser.add_argument("--energy-weights", default=None,
+                        help="energy weight factors per config_type of the training set, e.g. Surface=10")
     parser.add_argument("--fit-cycles", type=int, default=None, help="fit_cycles")
     parser.add_argument("--stride", type=int, default=1, help="train on every n-th training structure")
     parser.add_argument("--threads", type=int, default=2, help="OpenMP threads of the engine")

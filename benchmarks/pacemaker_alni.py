@@ -19,15 +19,25 @@ time of one loss + gradient evaluation on the training set (median of --repeat a
 wall-clock and CPU time of the process), per atom.
 
 BFGS trajectories depend on the last bits of the gradient (thread count, summation order, BLAS threads in
-scipy's BFGS update), so the final errors vary from run to run (one thread repeats exactly).  After 200
-iterations the loss is still falling by 1-2 % per iteration and the energy RMSE moves by ~0.3 meV/atom per
-iteration, so where the energies end is largely chance.  Runs on the idle 2-core development machine
-(numpy's BLAS on one thread during the fit, see forcefit.optimize.blas_threads): 1 thread train RMSE
-7.45 meV/atom and 9.85 meV/Å, test 9.33 and 11.68 (repeated runs identical), loss + gradient 31 µs/atom,
-whole run 9.6 s; 2 threads train 7.83 / 10.13, test 11.18 / 12.77, 21 µs/atom, 10.0 s.  Earlier runs
-(other BLAS threading) 6.9-8.1 / 9.9-10.1 train, 9.5-11.9 / 11.9-12.6 test.  python-ace: 7.16 / 15.05 and
-9.44 / 21.28.  The energies reach python-ace's in some runs, not in most; the forces are always better by
-a third.  The training loss is lower than python-ace's: 1.36e-4 at iteration 200 (1 thread) against
+scipy's BFGS update, the rounding of the radial basis), so the final errors vary from run to run (one
+thread repeats exactly).  Around iteration 200 the loss still falls by 1-2 % per iteration while the
+energy RMSE swings by up to 2 meV/atom from one iteration to the next, so where the energies end is
+chance.  Runs on the idle 2-core development machine (numpy's BLAS on one thread during the fit, see
+forcefit.optimize.blas_threads), train / test RMSE E meV/atom, F meV/Å:
+
+    run                                   train E / F       test E / F       loss + gradient   whole run
+    1 thread, maxiter 200                 7.52 / 9.96       10.57 / 12.31    30.0 µs/atom      9.8 s
+    2 threads, maxiter 200                7.85 / 10.11      12.21 / 13.53    19.2 µs/atom      8.3 s
+    1 thread, maxiter 190 / 195           8.85 / 10.99      15.98 / 16.08
+                                          8.84 / 9.67       12.87 / 12.85
+    1 thread, maxiter 205 / 210           7.05 / 9.72       9.08 / 11.93
+                                          7.29 / 9.21       9.02 / 10.89
+    python-ace (tensorpot), 200           7.16 / 15.05      9.44 / 21.28      429 µs/atom
+
+Before the SBessel basis was rearranged (same functions, other rounding) the 1-thread run ended at 7.45 /
+9.85 and 9.33 / 11.68, the 2-thread run at 7.83 / 10.13 and 11.18 / 12.77.  The energies reach
+python-ace's in some runs, not in most at exactly 200 iterations; the forces are always better by a
+third or more.  The training loss is lower than python-ace's: 1.3e-4 at iteration 200 (1 thread) against
 2.4e-4 implied by python-ace's errors (0.7 E_rmse^2 + 0.3 * 3 F_rmse^2 with uniform weights) -- forcefit
 minimizes the same loss further and lands on another energy/force balance.
 
@@ -36,8 +46,8 @@ force components squared with atom weights 1/N_atoms (uniform weighting, both no
 (1 - kappa) and kappa, L1/L2 on function coefficients only, no radial smoothness unless w*_rad are
 given (python-ace's LossFunctionSpecification defaults are 0), scipy BFGS with gtol 1e-8 (python-ace
 sets it when fit.options has none); the same test split (seed 42) and energy_corrected.  Loss + gradient
-31 µs/atom (1 thread, wall) or 21 µs/atom (2 threads); the whole pacemaker run 10 s, peak memory
-225 MB (idle machine).
+30 µs/atom (1 thread, wall) or 19 µs/atom (2 threads); the whole pacemaker run 8-10 s, peak memory
+226 MB (idle machine).
 
 With ``--optimizer trf|dogbox|lm|geodesiclm`` the fit minimizes the same loss as a sum of squares with
 the analytic residual Jacobian (L1 = 0 then: the L1 penalty is not a sum of squares); the table adds the

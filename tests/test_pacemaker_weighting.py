@@ -183,3 +183,15 @@ def test_structures_without_weights_get_the_policys():
     # no structure weighted: the policy for all
     none = joint.iloc[2:].assign(w_energy=np.nan, w_forces=None)
     assert np.allclose(apply_weights(none, WeightingSpec())["w_energy"], 0.5)
+
+
+def test_augmented_structures_without_weights_keep_the_median_rule():
+    frame = frame_of([0, 0, 0], [1, 1, 1])
+    frame["name"] = ["real_a", "real_b", "augmented_1"]
+    frame["w_energy"] = [3.0, 1.0, np.nan]
+    frame["w_forces"] = [np.array([2.0]), np.array([4.0]), None]
+    weighted = apply_weights(frame, WeightingSpec())
+    assert np.isnan(weighted["w_energy"].iloc[2])  # left for adjust_augmented_weights
+    result = adjust_augmented_weights(weighted, 0.5)
+    assert result["w_energy"].iloc[2] == pytest.approx(0.5 * 2.0)  # median of 3 and 1, scaled
+    assert result["w_forces"].iloc[2][0] == pytest.approx(0.5 * 3.0)

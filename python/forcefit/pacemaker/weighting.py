@@ -328,7 +328,8 @@ def make_policy(spec: WeightingSpec, default_seed: Optional[int] = None):
 def apply_weights(frame, spec: WeightingSpec, ignore_weights: bool = False, default_seed: Optional[int] = None):
     """Weights for ``frame``: its own ``w_energy``/``w_forces`` columns when it has both (unless
     ``ignore_weights``), else the policy's. Structures whose weights are missing (a weighted training
-    file joined with an unweighted test file) get the policy's. Returns the (possibly reduced) frame."""
+    file joined with an unweighted test file) get the policy's, augmented ones excepted (see
+    ``adjust_augmented_weights``). Returns the (possibly reduced) frame."""
     if W_ENERGY in frame.columns and W_FORCES in frame.columns and not ignore_weights:
         missing = _missing_weights(frame)
         if not missing.all():
@@ -336,6 +337,7 @@ def apply_weights(frame, spec: WeightingSpec, ignore_weights: bool = False, defa
                 f"Both weighting columns ({W_ENERGY} and {W_FORCES}) are found, no another weighting policy will be applied"
             )
             frame = frame.copy()
+            missing &= ~_augmented(frame)  # adjust_augmented_weights gives those the median of the real ones
             if missing.any():
                 import pandas as pd
 
@@ -363,21 +365,25 @@ def _missing_weights(frame) -> np.ndarray:
     return np.array([absent(e) or absent(f) for e, f in zip(frame[W_ENERGY], frame[W_FORCES])], dtype=bool)
 
 
+def _augmented(frame) -> np.ndarray:
+    """Rows of structures named ``augmented...`` (python-ace's convention for augmented data)."""
+    if "name" not in frame.columns:
+        return np.zeros(len(frame), dtype=bool)
+    return frame["name"].astype(str).str.startswith("augmented").to_numpy()
+
+
 def adjust_augmented_weights(frame, aug_factor: float):
     """Scale the weights of structures named ``augmented...`` by ``aug_factor`` (python-ace's
     ``aug_factor``); missing weights of augmented structures get the median of the real ones."""
-    if frame is None or "name" not in frame.columns:
+    if frame is None:
         return frame
-    augmented = frame["name"].astype(str).str.startswith("augmented").to_numpy()
+    augmented = _augmented(frame)
     if not augmented.any():
         return frame
     frame = frame.copy()
     log.info(f"{augmented.sum()} augmented structures found in dataset")
     w_e = np.array(frame[W_ENERGY], dtype=float)  # writable copy (pandas copy-on-write)
-    missing = np.isnan(w_e[augmented]).any() or any(
-        np.ndim(w) == 0 and np.isnan(w) for w in frame.loc[augmented, W_FORCES]
-    )
-    if missing:
+    if _missing_weights(frame)[augmented].any():
         real_e = float(np.median(w_e[~augmented]))
         real_f = float(np.median(np.hstack(frame.loc[~augmented, W_FORCES].to_list())))
         w_e[augmented] = real_e

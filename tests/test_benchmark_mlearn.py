@@ -58,7 +58,8 @@ def test_energy_weights_by_config_type(mlearn, shared_data, tmp_path):
 
 
 @pytest.mark.slow
-def test_two_stage_fit_starts_from_the_first_stages_potential(mlearn, shared_dir, tmp_path):
+def test_two_stage_fit_starts_from_the_first_stages_potential(mlearn, shared_dir, tmp_path, monkeypatch):
+    monkeypatch.setenv("OMP_NUM_THREADS", "1")  # main() sets it; monkeypatch restores the session's value after
     status = mlearn.main(["--elements", "Ni", "--stride", "40", "--stages", "0.3:2,0.01:2", "--threads", "1",
                           "--functions", "12", "--shared", str(shared_dir), "--keep", str(tmp_path)])
     assert status == 0
